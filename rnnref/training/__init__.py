@@ -1,0 +1,1 @@
+"""Reference implementations of training-method terms (BPTT, ...), one module per term."""
