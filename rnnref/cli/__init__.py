@@ -1,0 +1,86 @@
+"""The ``rnnref`` command line: a thin view over the graph, models and site.
+
+One file per command group; ``main`` turns every error into one line on stderr and
+the exit codes of the CLI contract (0 ok, 1 not found or validation failure,
+2 usage or input error).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from rnnref.cli import lookup, query, run, site, terms, validate
+from rnnref.cli.common import RootOption
+from rnnref.graph.paths import ROOT_ENV
+
+app = typer.Typer(
+    name="rnnref",
+    help="A reference for recurrent neural networks: look up terms, query the graph, validate, run models, build the site.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _global_options(root: RootOption = None) -> None:
+    """A reference for recurrent neural networks: look up terms, query the graph, validate, run models, build the site."""
+    # `rnnref --root DIR CMD` and `rnnref CMD --root DIR` both work; the latter wins.
+    if root is not None:
+        os.environ[ROOT_ENV] = str(root)
+
+
+app.command("lookup")(lookup.lookup)
+app.command("terms")(terms.terms)
+app.command("query")(query.query)
+app.command("validate")(validate.validate)
+app.command("run")(run.run)
+app.add_typer(site.app, name="site")
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"rnnref: error: {message}\n")
+    raise SystemExit(code)
+
+
+def _click_exceptions():
+    """Typer >= 0.29 vendors click as typer._click; older releases use click itself."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older typer
+        from click import exceptions
+    return exceptions
+
+
+def main(argv: list[str] | None = None) -> None:
+    from rnnref.errors import NotFoundError, RnnrefError
+
+    click_exc = _click_exceptions()
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="rnnref", standalone_mode=False)
+    except (typer.Exit, getattr(click_exc, "Exit", typer.Exit)) as exc:
+        raise SystemExit(exc.exit_code) from None
+    except (typer.Abort, getattr(click_exc, "Abort", typer.Abort)):
+        _fail("aborted", 130)
+    except click_exc.UsageError as exc:  # bad option, missing argument, no command
+        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+            sys.stdout.write(exc.ctx.get_help() + "\n")
+            raise SystemExit(0) from None
+        _fail(exc.format_message().replace("\n", " "), 2)
+    except click_exc.ClickException as exc:
+        _fail(exc.format_message().replace("\n", " "), exc.exit_code or 2)
+    except NotFoundError as exc:
+        hint = f"; did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
+        _fail(f"{exc}{hint}", exc.exit_code)
+    except RnnrefError as exc:
+        _fail(str(exc).replace("\n", " "), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        raise SystemExit(0)

@@ -1,0 +1,48 @@
+"""``rnnref run TERM``: run a term's implementation on a small demo task."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rnnref.cli.common import JsonOption, RootOption, console, open_graph, print_json
+from rnnref.errors import InputError, NotFoundError
+
+
+def run(
+    term: Annotated[str, typer.Argument(help="A term's id, label or alternative label.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same numbers.")] = 0,
+    json_out: JsonOption = False,
+    root: RootOption = None,
+) -> None:
+    """Run a term's reference implementation on a small demo task and show what it shows."""
+    if not 0 <= seed < 2**63:
+        raise InputError(f"--seed must be between 0 and 2**63-1, got {seed}")
+    record = open_graph(root).term(term)
+    if record.implementation is None:
+        reason = record.not_runnable_reason or "it has no reference implementation yet"
+        raise NotFoundError(f"{record.id} cannot be run: {reason}")
+    from rnnref.demos import run_demo
+
+    try:
+        demo = run_demo(record.id, seed=seed)
+    except KeyError:
+        raise NotFoundError(f"{record.id} has an implementation ({record.implementation.python}) but no demo task yet") from None
+    if json_out:
+        print_json(
+            {"term": record.id, "implementation": record.implementation.python, "seed": seed, "title": demo.title,
+             "task": demo.task, "columns": demo.columns, "rows": demo.rows, "summary": demo.summary}
+        )
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(demo.title), caption=escape(demo.task))
+    for col in demo.columns:
+        table.add_column(escape(str(col)))
+    for row in demo.rows:
+        table.add_row(*(f"{v:.6g}" if isinstance(v, float) else escape(str(v)) for v in row))
+    out = console()
+    out.print(table)
+    out.print(escape(demo.summary))

@@ -1,0 +1,222 @@
+"""The knowledge graph as the rest of the package sees it: load once, resolve names
+to terms, build records. Every SPARQL string it runs is a named query file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from rnnref.errors import InputError, NotFoundError
+from rnnref.graph import queries as q
+from rnnref.graph.load import graph_file_path, load_store
+from rnnref.graph.paths import project_root
+from rnnref.graph.records import (
+    Benchmark,
+    Event,
+    Implementation,
+    IndexEntry,
+    Paper,
+    Ref,
+    Source,
+    StandardRef,
+    Term,
+    TermSummary,
+)
+
+BASE = "https://w3id.org/rnnref/"
+TERM_NS = BASE + "term/"
+ONTOLOGY_NS = BASE + "ontology#"
+TYPE_NAMES = {
+    ONTOLOGY_NS + "Architecture": "Architecture",
+    ONTOLOGY_NS + "TrainingMethod": "TrainingMethod",
+    ONTOLOGY_NS + "Problem": "Problem",
+    ONTOLOGY_NS + "Component": "Component",
+}
+MAX_NAME_LENGTH = 200
+
+
+def short_id(iri: str) -> str:
+    """The local name of an IRI: the part after the last '#' or '/'."""
+    return re.split(r"[#/]", iri.rstrip("/"))[-1]
+
+
+def normalise(name: str) -> str:
+    """Case-, width- and separator-insensitive form of a name, for matching."""
+    name = unicodedata.normalize("NFKC", name).casefold()
+    return " ".join(re.sub(r"[-_\s]+", " ", name).split())
+
+
+def _year(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(str(value)[:4]) if not isinstance(value, int) else value
+    except ValueError:
+        return None
+
+
+class KnowledgeGraph:
+    """The graph of one project tree (the installed one, or ``root``)."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = project_root(root)
+        self.store: ox.Store = load_store(self.root)
+        self._query_text: dict[str, str] = {}
+
+    # -- queries -------------------------------------------------------------------
+
+    def named(self, name: str, **bindings: Any) -> list[dict[str, Any]]:
+        """Run the named query ``ontology/queries/<name>.rq`` with values bound."""
+        if name not in self._query_text:
+            self._query_text[name] = q.read_named_query(self.root, name)
+        return q.select(self.store, self._query_text[name], bindings)
+
+    def _for_term(self, name: str, term_iri: str) -> list[dict[str, Any]]:
+        return self.named(name, term=ox.NamedNode(term_iri))
+
+    # -- the term index ------------------------------------------------------------
+
+    @cached_property
+    def index(self) -> list[IndexEntry]:
+        labels: dict[str, str] = {}
+        alts: dict[str, list[str]] = {}
+        for row in self.named("term-index"):
+            labels.setdefault(row["term"], row["label"])
+            alts.setdefault(row["term"], [])
+            if row["alt"] is not None and row["alt"] not in alts[row["term"]]:
+                alts[row["term"]].append(row["alt"])
+        return [IndexEntry(short_id(iri), iri, labels[iri], tuple(alts[iri])) for iri in labels]
+
+    @cached_property
+    def _types(self) -> dict[str, list[str]]:
+        types: dict[str, list[str]] = {}
+        for row in self.named("term-types"):
+            types.setdefault(row["term"], []).append(TYPE_NAMES[row["type"]])
+        return {k: sorted(set(v)) for k, v in types.items()}
+
+    def resolve(self, name: str) -> IndexEntry:
+        """The best match for a user's name of a term, or NotFoundError with suggestions.
+
+        Matching ignores case and treats '-', '_' and spaces alike. An exact id beats
+        an exact label, which beats an alternative label.
+        """
+        if not name or not name.strip():
+            raise InputError("empty term name")
+        if "\x00" in name:
+            raise InputError("term name contains a NUL byte")
+        if len(name) > MAX_NAME_LENGTH:
+            raise InputError(f"term name is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}")
+        wanted = normalise(name)
+        for rank in range(3):
+            for entry in self.index:
+                names = ([entry.id], [entry.label], list(entry.alt_labels))[rank]
+                if any(normalise(n) == wanted for n in names):
+                    return entry
+        raise NotFoundError(f"no term matches {name!r}", self.suggest(name))
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Labels of the terms whose names are closest to ``name``."""
+        by_name: dict[str, IndexEntry] = {}
+        for entry in self.index:
+            for n in (entry.id, entry.label, *entry.alt_labels):
+                by_name.setdefault(normalise(n), entry)
+        wanted = normalise(name)
+        close = difflib.get_close_matches(wanted, list(by_name), n=limit * 3, cutoff=0.6)
+        close += [n for n in by_name if wanted and len(wanted) >= 3 and wanted in n]
+        out: list[str] = []
+        for n in close:
+            entry = by_name[n]
+            shown = f"{entry.label} ({entry.id})"
+            if shown not in out:
+                out.append(shown)
+        return out[:limit]
+
+    # -- records -------------------------------------------------------------------
+
+    def term(self, name: str) -> Term:
+        """The full record of the term best matching ``name``."""
+        entry = self.resolve(name)
+        iri = entry.iri
+        card = self._for_term("term-card", iri)
+        first = card[0] if card else {}
+        values = self._for_term("term-values", iri)
+        term = Term(
+            id=entry.id,
+            iri=iri,
+            label=entry.label,
+            alt_labels=[r["value"] for r in values if r["field"] == "alt_label"],
+            types=self._types.get(iri, []),
+            definition=first.get("definition"),
+            year=_year(first.get("year")),
+            equations=[r["value"] for r in values if r["field"] == "equation"],
+            not_runnable_reason=first.get("notRunnable"),
+            comment=first.get("comment"),
+            notation=first.get("notation"),
+        )
+        term.broader = self._refs(self._for_term("term-broader", iri), "broader")
+        term.ancestors = self._refs(self._for_term("term-ancestors", iri), "ancestor")
+        term.narrower = self._refs(self._for_term("term-narrower", iri), "narrower")
+        term.related = self._refs(self._for_term("term-related", iri), "related")
+        term.people = [Ref(short_id(r["person"]), r["name"]) for r in self._for_term("term-people", iri)]
+        term.people = list(dict.fromkeys(term.people))
+        term.papers = self._papers(self._for_term("term-papers", iri))
+        term.standards = [
+            StandardRef(short_id(r["standard"]), r["label"], r["clause"], r["status"])
+            for r in self._for_term("term-standards", iri)
+        ]
+        term.events = [
+            Event(_year(r["year"]), r["label"]) for r in self._for_term("term-events", iri) if _year(r["year"])
+        ]
+        impl = self._for_term("term-implementation", iri)
+        if impl:
+            term.implementation = Implementation(impl[0]["python"], impl[0]["test"], impl[0]["status"])
+        term.benchmarks = [
+            Benchmark(r["device"], r["workload"], r["metric"], r["value"], r["unit"], r["baseline"], r["ratio"])
+            for r in self._for_term("term-benchmarks", iri)
+        ]
+        term.sources = [Source(short_id(r["source"]), r["label"], r["url"]) for r in self._for_term("term-sources", iri)]
+        term.files = [graph_file_path(ox.NamedNode(r["file"])) for r in self._for_term("term-files", iri)]
+        return term
+
+    def terms(self, type_name: str | None = None) -> list[TermSummary]:
+        """Every term, optionally only those under one top class (case-insensitive)."""
+        wanted = None
+        if type_name:
+            matches = [t for t in TYPE_NAMES.values() if normalise(t.replace("Method", " method")) == normalise(type_name)
+                       or t.casefold() == type_name.replace("-", "").replace(" ", "").replace("_", "").casefold()]
+            if not matches:
+                raise InputError(f"unknown type {type_name!r}; choose from {', '.join(TYPE_NAMES.values())}")
+            wanted = matches[0]
+        impls: dict[str, Implementation] = {}
+        for row in self.named("term-implementations"):
+            impls[row["term"]] = Implementation(row["python"], row["test"], row["status"])
+        out = []
+        for entry in self.index:
+            types = self._types.get(entry.iri, [])
+            if wanted and wanted not in types:
+                continue
+            out.append(TermSummary(entry.id, entry.label, types, impls.get(entry.iri)))
+        return out
+
+    def _refs(self, rows: list[dict[str, Any]], key: str) -> list[Ref]:
+        refs = [Ref(short_id(r[key]), r["label"]) for r in rows]
+        return list(dict.fromkeys(refs))
+
+    @staticmethod
+    def _papers(rows: list[dict[str, Any]]) -> list[Paper]:
+        papers: dict[str, Paper] = {}
+        for r in rows:
+            if r["paper"] in papers:
+                continue
+            authors = [a.strip() for a in (r["authors"] or "").split(";") if a.strip()]
+            papers[r["paper"]] = Paper(
+                short_id(r["paper"]), r["title"], authors, _year(r["year"]), r["venue"], r["doi"], r["arxiv"], r["url"], r["role"]
+            )
+        return list(papers.values())
