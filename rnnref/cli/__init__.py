@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     click_exc = _click_exceptions()
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="rnnref", standalone_mode=False)
+        # Without standalone mode click returns the code of a typer.Exit instead of exiting.
+        code = command.main(args=argv, prog_name="rnnref", standalone_mode=False)
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
     except (typer.Exit, getattr(click_exc, "Exit", typer.Exit)) as exc:
         raise SystemExit(exc.exit_code) from None
     except (typer.Abort, getattr(click_exc, "Abort", typer.Abort)):

@@ -106,8 +106,9 @@ def _print(result, fmt: Format) -> None:
         for sol in result:
             count += 1
             table.add_row(*(escape("" if sol[n] is None else str(to_python(sol[n]))) for n in names))
-        table.caption = f"{count} row{'s' if count != 1 else ''}"
-        console().print(table)
+        out = console()
+        out.print(table)
+        out.print(f"{count} row{'s' if count != 1 else ''}")
         return
     # CONSTRUCT / DESCRIBE: the triples as N-Triples, whatever the format.
     sys.stdout.buffer.write(ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b"")
