@@ -87,3 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.stderr.close()
         raise SystemExit(0)
+    except Exception as exc:  # a bug: still one line, with a way to see more
+        if os.environ.get("RNNREF_DEBUG"):
+            raise
+        detail = " ".join(str(exc).split())[:300]
+        _fail(f"internal error: {type(exc).__name__}: {detail} (set RNNREF_DEBUG=1 to see the traceback)", 2)

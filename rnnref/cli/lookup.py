@@ -58,6 +58,7 @@ def render_card(t) -> None:
     row("not runnable", t.not_runnable_reason)
     for b in t.benchmarks:
         row("benchmark", f"{b.device} {b.workload} {b.metric}={b.value:g}{b.unit or ''}" + (f" ({b.ratio:.2f}x {b.baseline})" if b.ratio else ""))
-    row("note", t.comment)
+    for note in t.notes:
+        row("note", note)
     row("sources", ", ".join(s.label or s.id for s in t.sources))
     console().print(Panel(grid, title=f"[bold]{escape(t.label)}[/bold]", title_align="left", expand=False))

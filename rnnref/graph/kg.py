@@ -76,7 +76,11 @@ class KnowledgeGraph:
         """Run the named query ``ontology/queries/<name>.rq`` with values bound."""
         if name not in self._query_text:
             self._query_text[name] = q.read_named_query(self.root, name)
-        return q.select(self.store, self._query_text[name], bindings)
+        try:
+            return q.select(self.store, self._query_text[name], bindings)
+        except (SyntaxError, RuntimeError, ValueError) as exc:
+            detail = " ".join(str(exc).split())[:160]
+            raise InputError(f"ontology/queries/{name}.rq: bad SPARQL: {detail}") from None
 
     def _for_term(self, name: str, term_iri: str) -> list[dict[str, Any]]:
         return self.named(name, term=ox.NamedNode(term_iri))
@@ -157,7 +161,7 @@ class KnowledgeGraph:
             year=_year(first.get("year")),
             equations=[r["value"] for r in values if r["field"] == "equation"],
             not_runnable_reason=first.get("notRunnable"),
-            comment=first.get("comment"),
+            notes=[r["value"] for r in values if r["field"] == "note"],
             notation=first.get("notation"),
         )
         term.broader = self._refs(self._for_term("term-broader", iri), "broader")

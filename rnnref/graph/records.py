@@ -106,9 +106,14 @@ class Term:
     # Not part of the JSON contract; used by the card and the site.
     equations: list[str] = field(default_factory=list)
     not_runnable_reason: str | None = None
-    comment: str | None = None
+    notes: list[str] = field(default_factory=list)  # rdfs:comment: source disagreements, provenance
     notation: str | None = None
     files: list[str] = field(default_factory=list)
+
+    @property
+    def comment(self) -> str | None:
+        """All notes as one text (blank-line separated), or None."""
+        return "\n\n".join(self.notes) or None
 
     def to_json(self) -> dict:
         """The lookup JSON object, exactly the keys DESIGN.md lists, in its order."""
