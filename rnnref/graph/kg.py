@@ -159,7 +159,7 @@ class KnowledgeGraph:
             types=self._types.get(iri, []),
             definition=first.get("definition"),
             year=_year(first.get("year")),
-            equations=[r["value"] for r in values if r["field"] == "equation"],
+            equations=[line.strip() for r in values if r["field"] == "equations" for line in r["value"].splitlines() if line.strip()],
             not_runnable_reason=first.get("notRunnable"),
             notes=[r["value"] for r in values if r["field"] == "note"],
             notation=first.get("notation"),
