@@ -21,7 +21,10 @@ def run(
         raise InputError(f"--seed must be between 0 and 2**63-1, got {seed}")
     record = open_graph(root).term(term)
     if record.implementation is None:
-        reason = record.not_runnable_reason or "it has no reference implementation yet"
+        kind = {"Component": "a component", "Problem": "a problem"}.get(next(iter(record.types), ""), None)
+        reason = record.not_runnable_reason or (
+            f"it is {kind}, not a method or network that runs on its own" if kind else "it has no reference implementation yet"
+        )
         raise NotFoundError(f"{record.id} cannot be run: {reason}")
     from rnnref.demos import run_demo
 
@@ -38,11 +41,12 @@ def run(
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=escape(demo.title), caption=escape(demo.task))
+    table = Table(title=escape(demo.title))
     for col in demo.columns:
         table.add_column(escape(str(col)))
     for row in demo.rows:
         table.add_row(*(f"{v:.6g}" if isinstance(v, float) else escape(str(v)) for v in row))
     out = console()
+    out.print(escape(demo.task))
     out.print(table)
     out.print(escape(demo.summary))
