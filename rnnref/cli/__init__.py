@@ -1,8 +1,13 @@
 """The ``rnnref`` command line: a thin view over the graph, models and site.
 
-One file per command group; ``main`` turns every error into one line on stderr and
-the exit codes of the CLI contract (0 ok, 1 not found or validation failure,
-2 usage or input error).
+One file per command group (composed in ``app.py``); ``main`` turns every error
+into one line on stderr and the exit codes of the CLI contract (0 ok, 1 not found
+or validation failure, 2 usage or input error).
+
+The hot read commands (``lookup``, ``terms``) take a fast path that does not import
+typer, click or rich: together they cost about 0.13 s per start, half of the 0.25 s
+lookup budget. Anything the fast path does not recognise exactly (help, an unknown
+option) goes to the typer app, which prints the same output for the same input.
 """
 
 from __future__ import annotations
@@ -10,37 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-import typer
-
-from rnnref.cli import lookup, query, run, site, terms, validate
-from rnnref.cli.common import RootOption
-from rnnref.graph.paths import ROOT_ENV
-
-app = typer.Typer(
-    name="rnnref",
-    help="A reference for recurrent neural networks: look up terms, query the graph, validate, run models, build the site.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-
-@app.callback()
-def _global_options(root: RootOption = None) -> None:
-    """A reference for recurrent neural networks: look up terms, query the graph, validate, run models, build the site."""
-    # `rnnref --root DIR CMD` and `rnnref CMD --root DIR` both work; the latter wins.
-    if root is not None:
-        os.environ[ROOT_ENV] = str(root)
-
-
-app.command("lookup")(lookup.lookup)
-app.command("terms")(terms.terms)
-app.command("query")(query.query)
-app.command("validate")(validate.validate)
-app.command("run")(run.run)
-app.add_typer(site.app, name="site")
-
+from rnnref.cli.fast import fast_path
 
 def _fail(message: str, code: int) -> None:
     sys.stderr.write(f"rnnref: error: {message}\n")
@@ -50,7 +25,7 @@ def _fail(message: str, code: int) -> None:
 def _click_exceptions():
     """Typer >= 0.29 vendors click as typer._click; older releases use click itself."""
     try:
-        from typer._click import exceptions
+        from typer._click import exceptions  # type: ignore[import-not-found]
     except ImportError:  # pragma: no cover - older typer
         from click import exceptions
     return exceptions
@@ -59,11 +34,28 @@ def _click_exceptions():
 def main(argv: list[str] | None = None) -> None:
     from rnnref.errors import NotFoundError, RnnrefError
 
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        if fast_path(args):
+            return
+    except NotFoundError as exc:
+        hint = f"; did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
+        _fail(f"{exc}{hint}", exc.exit_code)
+    except RnnrefError as exc:
+        _fail(str(exc).replace("\n", " "), exc.exit_code)
+    except BrokenPipeError:
+        sys.stderr.close()
+        raise SystemExit(0)
+
+    import typer
+
+    from rnnref.cli.app import app
+
     click_exc = _click_exceptions()
     command = typer.main.get_command(app)
     try:
         # Without standalone mode click returns the code of a typer.Exit instead of exiting.
-        code = command.main(args=argv, prog_name="rnnref", standalone_mode=False)
+        code = command.main(args=args, prog_name="rnnref", standalone_mode=False)
         if isinstance(code, int) and code:
             raise SystemExit(code)
     except (typer.Exit, getattr(click_exc, "Exit", typer.Exit)) as exc:

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from rnnref.cli.common import RootOption, console, open_graph
+from rnnref.cli.common import RootOption
+from rnnref.cli.output import console, open_graph
 from rnnref.errors import InputError, NotFoundError
 
 

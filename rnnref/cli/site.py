@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from rnnref.cli.common import JsonOption, RootOption, open_graph, print_json
+from rnnref.cli.common import JsonOption, RootOption
+from rnnref.cli.output import open_graph, print_json
 
 app = typer.Typer(help="Build the documentation site.", no_args_is_help=True)
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from rnnref.cli.common import JsonOption, RootOption, console, print_json
+from rnnref.cli.common import JsonOption, RootOption
+from rnnref.cli.output import console, print_json
 
 
 def validate(

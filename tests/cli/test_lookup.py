@@ -162,3 +162,31 @@ def test_lookup_and_query_paths_never_import_torch(args):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().endswith("HEAVY="), proc.stderr[-500:]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lookup", "lstm", "--json"],
+        ["lookup", "Gated Recurrent Unit"],
+        ["lookup", "lsmt"],
+        ["lookup", ""],
+        ["terms", "--json"],
+        ["terms", "--type", "problem", "--json"],
+        ["terms", "--type=component", "--json"],
+        ["terms", "--type", "nonsense", "--json"],
+    ],
+)
+def test_fast_path_and_typer_path_agree(cli, args):
+    fast = cli(*args)
+    slow = cli(*args, env={"RNNREF_NO_FAST": "1"})
+    assert (fast.code, fast.out, fast.err) == (slow.code, slow.out, slow.err)
+
+
+def test_fast_path_declines_what_it_does_not_know():
+    from rnnref.cli.fast import _parse
+
+    assert _parse(["lookup", "lstm", "--json"]) == ("lookup", ["lstm"], {"--json": True})
+    assert _parse(["--root", "/x", "lookup", "gru"]) == ("lookup", ["gru"], {"--root": "/x"})
+    for args in (["lookup", "--help"], ["lookup", "lstm", "--bogus"], ["query", "x"], [], ["terms", "--type"], ["lookup", "--json=1", "x"]):
+        assert _parse(args) is None, args
