@@ -36,17 +36,27 @@ def main(argv: list[str] | None = None) -> None:
 
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        if fast_path(args):
-            return
+        if not fast_path(args):
+            _run_typer(args)
     except NotFoundError as exc:
         hint = f"; did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
         _fail(f"{exc}{hint}", exc.exit_code)
     except RnnrefError as exc:
         _fail(str(exc).replace("\n", " "), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
     except BrokenPipeError:
         sys.stderr.close()
         raise SystemExit(0)
+    except Exception as exc:  # a bug: still one line, with a way to see more
+        if os.environ.get("RNNREF_DEBUG"):
+            raise
+        detail = " ".join(str(exc).split())[:300]
+        _fail(f"internal error: {type(exc).__name__}: {detail} (set RNNREF_DEBUG=1 to see the traceback)", 2)
 
+
+def _run_typer(args: list[str]) -> None:
+    """Everything the fast path does not take; click's own outcomes become exit codes."""
     import typer
 
     from rnnref.cli.app import app
@@ -69,18 +79,3 @@ def main(argv: list[str] | None = None) -> None:
         _fail(exc.format_message().replace("\n", " "), 2)
     except click_exc.ClickException as exc:
         _fail(exc.format_message().replace("\n", " "), exc.exit_code or 2)
-    except NotFoundError as exc:
-        hint = f"; did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
-        _fail(f"{exc}{hint}", exc.exit_code)
-    except RnnrefError as exc:
-        _fail(str(exc).replace("\n", " "), exc.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
-    except BrokenPipeError:
-        sys.stderr.close()
-        raise SystemExit(0)
-    except Exception as exc:  # a bug: still one line, with a way to see more
-        if os.environ.get("RNNREF_DEBUG"):
-            raise
-        detail = " ".join(str(exc).split())[:300]
-        _fail(f"internal error: {type(exc).__name__}: {detail} (set RNNREF_DEBUG=1 to see the traceback)", 2)

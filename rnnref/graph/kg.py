@@ -193,11 +193,11 @@ class KnowledgeGraph:
         """Every term, optionally only those under one top class (case-insensitive)."""
         wanted = None
         if type_name:
-            matches = [t for t in TYPE_NAMES.values() if normalise(t.replace("Method", " method")) == normalise(type_name)
-                       or t.casefold() == type_name.replace("-", "").replace(" ", "").replace("_", "").casefold()]
-            if not matches:
+            # "training-method", "Training Method" and "TrainingMethod" all name rnn:TrainingMethod.
+            by_key = {t.casefold(): t for t in TYPE_NAMES.values()}
+            wanted = by_key.get(normalise(type_name).replace(" ", ""))
+            if wanted is None:
                 raise InputError(f"unknown type {type_name!r}; choose from {', '.join(TYPE_NAMES.values())}")
-            wanted = matches[0]
         impls: dict[str, Implementation] = {}
         for row in self.named("term-implementations"):
             impls[row["term"]] = Implementation(row["python"], row["test"], row["status"])
