@@ -8,7 +8,8 @@ import sys
 import pytest
 import torch
 
-from rnnref.demos import DEMOS, Demo, run_demo
+from rnnref.demos import Demo, all_demos, run_demo
+from rnnref.demos.core import DEMOS
 
 SLUGS = [
     "elman-network",
@@ -37,15 +38,16 @@ def _column(demo: Demo, name: str) -> list:
     return [row[i] for row in demo.rows]
 
 
-def test_the_demo_slugs() -> None:
+def test_the_core_demo_slugs() -> None:
     assert list(DEMOS) == SLUGS
+    assert set(SLUGS) <= set(all_demos())
 
 
 def test_unknown_slug_raises_key_error_listing_the_known_ones() -> None:
     with pytest.raises(KeyError) as excinfo:
-        run_demo("hopfield-network")
+        run_demo("no-such-network")
     message = str(excinfo.value)
-    assert "hopfield-network" in message
+    assert "no-such-network" in message
     assert all(slug in message for slug in SLUGS)
 
 

@@ -22,43 +22,9 @@ Importing this module does not import torch; running a demo does.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
-
-@dataclass
-class Demo:
-    """What a demo ran and what came out."""
-
-    title: str  #: heading, e.g. "Elman network: delayed recall"
-    task: str  #: the task in one or two sentences
-    columns: list[str]  #: table header
-    rows: list[list[Any]] = field(default_factory=list)  #: table body, one list per row, numbers unrounded
-    summary: str = ""  #: one or two sentences drawn from the numbers in ``rows``
-
-
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """Seed torch for the block without disturbing the caller's RNG; one thread."""
-    import torch
-
-    threads = torch.get_num_threads()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
-
-
-def _generator(seed: int):
-    """The data generator of a demo: seeded apart from the weight initialisation."""
-    import torch
-
-    return torch.Generator().manual_seed(10_000 + seed)
+from rnnref.demos._common import Demo, generator, seeded
 
 
 def _bits(generator, batch: int, length: int):
@@ -84,8 +50,8 @@ def _delayed_recall(network_path: str, title: str, seed: int) -> Demo:
     module_name, class_name = network_path.split(":")
     network_class = getattr(importlib.import_module(module_name), class_name)
     T, H, B = 20, 16, 32  # length, hidden units, batch
-    with _seeded(seed):
-        g = _generator(seed)
+    with seeded(seed):
+        g = generator(seed)
         net = network_class(1, H, batch_first=True)
         readout = torch.nn.Linear(H, 1)
         optimizer = torch.optim.Adam([*net.parameters(), *readout.parameters()], lr=1e-2)
@@ -143,8 +109,8 @@ def _jordan_network(seed: int) -> Demo:
     from rnnref.models.jordan import JordanNetwork
 
     T, T_test, H, B, steps = 6, 50, 16, 32, 300
-    with _seeded(seed):
-        g = _generator(seed)
+    with seeded(seed):
+        g = generator(seed)
         net = JordanNetwork(1, H, 1, output_activation="sigmoid")
         optimizer = torch.optim.Adam(net.parameters(), lr=3e-2)
         test_bits = torch.randint(0, 2, (500, T_test, 1), generator=g).float()
@@ -193,8 +159,8 @@ def _bidirectional_rnn(seed: int) -> Demo:
     from rnnref.models.stacked import Stacked
 
     T, H, B, steps = 12, 16, 32, 250
-    with _seeded(seed):
-        g = _generator(seed)
+    with seeded(seed):
+        g = generator(seed)
         forward_only = Stacked([ElmanCell(1, 2 * H)])  # one direction, as many hidden units in total
         readout_f = torch.nn.Linear(2 * H, 1)
         both = Bidirectional(ElmanCell(1, H), ElmanCell(1, H))
@@ -241,8 +207,8 @@ def _stacked_rnn(seed: int) -> Demo:
     from rnnref.models.stacked import Stacked
 
     T, H, B, steps, p = 12, 16, 32, 200, 0.1
-    with _seeded(seed):
-        g = _generator(seed)
+    with seeded(seed):
+        g = generator(seed)
         net = Stacked([GRUCell(1, H), GRUCell(H, H)], dropout=p)
         readout = torch.nn.Linear(H, 1)
         optimizer = torch.optim.Adam([*net.parameters(), *readout.parameters()], lr=1e-2)
@@ -300,8 +266,8 @@ def _encoder_decoder(seed: int) -> Demo:
         tgt_in = torch.cat([torch.full((size, 1), BOS), tgt[:, :-1]], dim=1)
         return src, tgt_in, tgt
 
-    with _seeded(seed):
-        g = _generator(seed)
+    with seeded(seed):
+        g = generator(seed)
         model = EncoderDecoder(V, V, H, cell="gru")
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
         src_test, _, tgt_test = batch(g, 500)
@@ -347,8 +313,8 @@ def _backpropagation_through_time(seed: int) -> Demo:
     names = ["W_x", "W_h", "b", "W_y", "b_y", "h0"]
     cases = [(2, 5, 3, 4, 2), (4, 20, 2, 8, 3), (3, 50, 5, 16, 1), (1, 100, 1, 6, 1)]  # B, T, I, H, O
     rows = []
-    with _seeded(seed):
-        g = _generator(seed)
+    with seeded(seed):
+        g = generator(seed)
         for B, T, I, H, O in cases:
             p = {
                 "W_x": torch.randn(H, I, generator=g, dtype=torch.float64) / I**0.5,
@@ -395,7 +361,7 @@ def _vanishing_gradient_problem(seed: int) -> Demo:
     from rnnref.training.gradient_flow import gradient_norm_by_lag
 
     H, T, every = 32, 60, 5
-    with _seeded(seed):
+    with seeded(seed):
         elman = gradient_norm_by_lag("elman", H, T, seed)
         lstm_closed = gradient_norm_by_lag("lstm", H, T, seed, forget_bias=0.0)
         lstm_open = gradient_norm_by_lag("lstm", H, T, seed, forget_bias=2.0)
@@ -431,10 +397,3 @@ DEMOS: dict[str, Callable[[int], Demo]] = {
     "backpropagation-through-time": _backpropagation_through_time,
     "vanishing-gradient-problem": _vanishing_gradient_problem,
 }
-
-
-def run_demo(slug: str, seed: int = 0) -> Demo:
-    """Run the demo of term ``slug`` with ``seed``; KeyError naming the known slugs if there is none."""
-    if slug not in DEMOS:
-        raise KeyError(f"no demo for {slug!r}; known demos: {', '.join(DEMOS)}")
-    return DEMOS[slug](seed)
