@@ -13,12 +13,20 @@ from rnnref.cli.output import console, print_json
 def validate(
     json_out: JsonOption = False,
     code: Annotated[bool, typer.Option("--code/--no-code", help="Also check that every implementation imports and names its term.")] = True,
+    reasoner: Annotated[
+        str,
+        typer.Option(
+            "--reasoner",
+            help="OWL reasoner: auto (HermiT when Java is present, else OWL RL), hermit, owlrl or none.",
+            metavar="auto|hermit|owlrl|none",
+        ),
+    ] = "auto",
     root: RootOption = None,
 ) -> None:
     """Check the graph and its code links; exit 0 when everything passes, 1 on violations, 2 on a syntax error."""
     from rnnref.graph.validate import validate as run_validation
 
-    report = run_validation(root, code=code)
+    report = run_validation(root, code=code, reasoner=reasoner)
     if json_out:
         print_json(report.to_json())
     else:
@@ -41,7 +49,8 @@ def _print(report) -> None:
         elif check.problems:
             out.print(f"[red]x[/red] {check.name}: {len(check.problems)} problem(s) ({check.seconds:.2f} s)")
         else:
-            out.print(f"[green]ok[/green] {check.name} ({check.seconds:.2f} s)")
+            note = f": {escape(check.note)}" if check.note else ""
+            out.print(f"[green]ok[/green] {check.name}{note} ({check.seconds:.2f} s)")
     for problem in report.problems:
         sys.stderr.write(f"rnnref: {problem.check}: {problem.line_text()}\n")
     out.print("[green]valid[/green]" if report.conforms else f"[red]{len(report.problems)} problem(s)[/red]")

@@ -76,7 +76,25 @@ class Report:
         }
 
 
-def validate(root: str | Path | None = None, *, code: bool = True) -> Report:
+REASONERS = ("auto", "hermit", "owlrl", "none")
+
+
+def validate(root: str | Path | None = None, *, code: bool = True, reasoner: str = "auto") -> Report:
+    """Run every check on the graph under ``root``.
+
+    ``reasoner``: ``"hermit"`` (HermiT through owlready2, needs Java), ``"owlrl"``
+    (OWL 2 RL rules in Python), ``"auto"`` (HermiT when Java is on PATH, else OWL RL)
+    or ``"none"``. Raises InputError for an unknown reasoner or HermiT without Java.
+    """
+    from rnnref.errors import InputError
+    from rnnref.graph import reasoning
+
+    if reasoner not in REASONERS:
+        raise InputError(f"unknown reasoner {reasoner!r}; choose one of: {', '.join(REASONERS)}")
+    if reasoner == "hermit" and not reasoning.java_available():
+        raise InputError("--reasoner hermit needs Java (java on PATH); install a JRE or use --reasoner owlrl")
+    if reasoner == "auto":
+        reasoner = "hermit" if reasoning.java_available() else "owlrl"
     root = project_root(root)
     report = Report(str(root))
 
@@ -93,7 +111,7 @@ def validate(root: str | Path | None = None, *, code: bool = True) -> Report:
             syntax.problems.append(Problem("syntax", str(exc).split(": ", 1)[1], file=exc.path, line=exc.line))
     _done(syntax)
     if syntax.problems:
-        for name in ("shacl", "qc", "code"):
+        for name in ("shacl", "owl-profile", "reasoner", "qc", "code"):
             report.checks.append(Check(name, ran=False, note="skipped: the graph does not parse"))
         return report
 
@@ -105,7 +123,9 @@ def validate(root: str | Path | None = None, *, code: bool = True) -> Report:
         if path != shapes_path:
             store.extend(quads)
 
-    _shacl(report, root, store, quads_by_file.get(shapes_path))
+    data = _rdflib_graph(store)
+    _shacl(report, root, store, data, quads_by_file.get(shapes_path))
+    _owl(report, store, data, reasoner)
     _qc(report, root, store)
     if code:
         _code_links(report, root, store)
@@ -133,12 +153,17 @@ def _files_of(store, iri: str) -> str | None:
 
     if not iri.startswith(("http://", "https://", "urn:")):
         return None
-    for quad in store.quads_for_pattern(ox.NamedNode(iri), None, None, None):
+    node = ox.NamedNode(iri)
+    # The file that declares the node (its rdf:type) is its home; else any file about it.
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    for quad in store.quads_for_pattern(node, rdf_type, None, None):
+        return graph_file_path(quad.graph_name)
+    for quad in store.quads_for_pattern(node, None, None, None):
         return graph_file_path(quad.graph_name)
     return None
 
 
-def _shacl(report: Report, root: Path, store, shape_quads) -> None:
+def _shacl(report: Report, root: Path, store, data, shape_quads) -> None:
     check = _timed(report, "shacl")
     if shape_quads is None:
         check.ran, check.note = False, f"skipped: {SHAPES_FILE} not found"
@@ -148,7 +173,6 @@ def _shacl(report: Report, root: Path, store, shape_quads) -> None:
     import rdflib
     from pyshacl import validate as shacl_validate
 
-    data = _rdflib_graph(store)
     shapes = _rdflib_graph(shape_quads)
     conforms, results_graph, _ = shacl_validate(data, shacl_graph=shapes, advanced=True, inference="none", allow_warnings=True)
     if not conforms:
@@ -168,6 +192,42 @@ def _shacl(report: Report, root: Path, store, shape_quads) -> None:
                 )
             )
         check.problems.sort(key=lambda p: (p.file or "", p.focus or "", p.message))
+    _done(check)
+
+
+def _owl(report: Report, store, data, reasoner: str) -> None:
+    """OWL 2 DL profile check, then the chosen reasoner on the logical axioms."""
+    from rnnref.graph import reasoning
+
+    profile = _timed(report, "owl-profile")
+    for finding in reasoning.profile_problems(data):
+        profile.problems.append(
+            Problem("owl-profile", finding.message, focus=finding.focus, file=_files_of(store, finding.focus) if finding.focus else None)
+        )
+    profile.note = "OWL 2 DL typing and datatype restrictions"
+    _done(profile)
+
+    check = _timed(report, "reasoner")
+    if reasoner == "none":
+        check.ran, check.note = False, "skipped (--reasoner none)"
+        _done(check)
+        return
+    label = "HermiT (owlready2)" if reasoner == "hermit" else "OWL 2 RL (owlrl)"
+    try:
+        result = reasoning.hermit(data) if reasoner == "hermit" else reasoning.owl_rl(data)
+    except Exception as exc:  # a reasoner crash is a finding about the input, not a crash of validate
+        check.note = f"{label} failed"
+        detail = " ".join(str(exc).split())[:300]
+        check.problems.append(Problem("reasoner", f"{label} could not reason over the ontology: {type(exc).__name__}: {detail}"))
+        _done(check)
+        return
+    check.note = f"{label}: " + ("consistent" if result.consistent else "inconsistent") + (
+        f", {len(result.unsatisfiable)} unsatisfiable class(es)" if result.unsatisfiable else ", all classes satisfiable"
+    )
+    for finding in result.findings:
+        check.problems.append(
+            Problem("reasoner", finding.message, focus=finding.focus, file=_files_of(store, finding.focus) if finding.focus else None)
+        )
     _done(check)
 
 

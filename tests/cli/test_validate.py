@@ -21,7 +21,22 @@ def test_main_graph_validates(cli):
     assert r.code == 0, r.out + r.err
     report = r.json()
     assert report["conforms"] is True
-    assert {c["name"] for c in report["checks"] if c["ran"]} == {"syntax", "shacl", "qc", "code"}
+    assert {c["name"] for c in report["checks"] if c["ran"]} == {"syntax", "shacl", "owl-profile", "reasoner", "qc", "code"}
+    reasoner = next(c for c in report["checks"] if c["name"] == "reasoner")
+    assert reasoner["note"].startswith(("HermiT", "OWL 2 RL")) and "consistent" in reasoner["note"]
+
+
+def test_unknown_reasoner_exits_2(cli):
+    r = cli("validate", "--reasoner", "pellet")
+    assert r.code == 2
+    assert "unknown reasoner 'pellet'" in r.err and "owlrl" in r.err
+    assert len(r.err.strip().splitlines()) == 1
+
+
+def test_reasoner_none_skips_reasoning(cli):
+    r = cli("validate", "--reasoner", "none", "--no-code", "--json")
+    checks = {c["name"]: c for c in r.json()["checks"]}
+    assert checks["reasoner"]["ran"] is False and "none" in checks["reasoner"]["note"]
 
 
 def test_syntax_error_exits_2_naming_file_and_line(cli, graph_copy: Path):
