@@ -38,6 +38,8 @@ TYPE_NAMES = {
     ONTOLOGY_NS + "TrainingMethod": "TrainingMethod",
     ONTOLOGY_NS + "Problem": "Problem",
     ONTOLOGY_NS + "Component": "Component",
+    ONTOLOGY_NS + "Property": "Property",
+    ONTOLOGY_NS + "LossFunction": "LossFunction",
 }
 MAX_NAME_LENGTH = 200
 

@@ -22,12 +22,14 @@ TERMS_DIR = "terms"
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 RESERVED_IDS = {"index"}  # terms/index.md is the taxonomy page
 MODULE_PATH = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
-TYPE_ORDER = ["Architecture", "TrainingMethod", "Problem", "Component"]
+TYPE_ORDER = ["Architecture", "TrainingMethod", "LossFunction", "Problem", "Property", "Component"]
 TYPE_HEADINGS = {
     "Architecture": "Architectures",
     "TrainingMethod": "Training methods",
     "Problem": "Problems",
     "Component": "Components",
+    "Property": "Properties",
+    "LossFunction": "Loss functions",
     None: "Other terms",
 }
 
