@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from rnnref.cli import lookup, query, run, site, terms, validate
+from rnnref.cli import lookup, query, run, site, stats, terms, validate
 from rnnref.cli.common import RootOption
 from rnnref.graph.paths import ROOT_ENV
 
@@ -33,4 +33,5 @@ app.command("terms")(terms.terms)
 app.command("query")(query.query)
 app.command("validate")(validate.validate)
 app.command("run")(run.run)
+app.command("stats")(stats.stats)
 app.add_typer(site.app, name="site")
