@@ -10,7 +10,7 @@ import typer
 from rnnref.cli.common import JsonOption, RootOption
 from rnnref.cli.output import open_graph, print_json
 
-app = typer.Typer(help="Build the documentation site.", no_args_is_help=True)
+app = typer.Typer(help="Build or preview the documentation site.", no_args_is_help=True)
 
 
 @app.command("build")
@@ -27,3 +27,16 @@ def build(
         print_json({"out": str(out), "pages": report.pages, "seconds": round(report.seconds, 3)})
     else:
         print(f"built {report.pages} pages into {out} in {report.seconds:.1f} s")
+
+
+@app.command("serve")
+def serve(
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the site in a browser.")] = False,
+    root: RootOption = None,
+) -> None:
+    """Preview the site with live reload; pages are regenerated when the graph changes."""
+    from rnnref.site.serve import serve_site
+
+    serve_site(root, host=host, port=port, open_browser=open_browser)

@@ -45,6 +45,17 @@ def site_source(root: Path) -> Path:
     raise InputError(f"no site/mkdocs.yml in {root} or in the rnnref source tree")
 
 
+def prepare_site(kg, source: Path, work: Path) -> tuple[Path, list[str]]:
+    """Copy the site source into ``work/site`` and generate its pages there.
+
+    Returns the site folder and the term pages in nav order.
+    """
+    site = work / "site"
+    shutil.copytree(source, site, ignore=shutil.ignore_patterns(".*", "__pycache__", "vendor.sh", "VENDOR.md"))
+    term_pages = write_pages(kg, site / "docs", site / "templates")
+    return site, term_pages
+
+
 def build_site(kg, out_dir: Path, *, strict: bool = True) -> BuildReport:
     """Generate the pages for every term of ``kg`` and build the site into ``out_dir``."""
     started = time.perf_counter()
@@ -53,11 +64,8 @@ def build_site(kg, out_dir: Path, *, strict: bool = True) -> BuildReport:
     _check_out_dir(out_dir, Path(kg.root).resolve(), source.resolve())
 
     with tempfile.TemporaryDirectory(prefix="rnnref-site-") as work:
-        site = Path(work) / "site"
-        shutil.copytree(source, site, ignore=shutil.ignore_patterns(".*", "__pycache__"))
-        docs = site / "docs"
-        term_pages = write_pages(kg, docs, site / "templates")
-        pages = sum(1 for _ in docs.rglob("*.md"))
+        site, term_pages = prepare_site(kg, source, Path(work))
+        pages = sum(1 for _ in (site / "docs").rglob("*.md"))
 
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))

@@ -146,3 +146,26 @@ def escape_value(value: object) -> str:
         return ""
     return md_text(value)
 
+
+
+_SCRIPT_JSON = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(data: object) -> str:
+    """JSON for the body of a ``<script type="application/ld+json">`` element.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c`` and so on (the same string to a JSON
+    parser), so no value can close the script element or open a comment in it;
+    the result is ASCII only, fit for a YAML double-quoted scalar as it is.
+    """
+    import json
+
+    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"), sort_keys=False)
+    return "".join(_SCRIPT_JSON.get(c, c) for c in text)
+
+
+def mermaid_text(value: object) -> str:
+    """Text for a Mermaid label inside double quotes: every character but letters,
+    digits and spaces as a Mermaid entity code (``#60;``), which Mermaid turns
+    into an HTML character reference in its SVG, so it is shown as text."""
+    return "".join(c if (c.isascii() and c.isalnum()) or c == " " else f"#{ord(c)};" for c in _clean(value))

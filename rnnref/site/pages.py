@@ -1,4 +1,5 @@
-"""The generated pages: one per term, the taxonomy index and the timeline.
+"""The generated pages: one per term, the taxonomy index and the timeline (the other
+index pages are in ``rnnref.site.indexes``).
 
 Records in, Markdown out. The Markdown comes from the Jinja2 templates in the
 site's ``templates/`` folder; every value a template prints goes through
@@ -7,9 +8,11 @@ site's ``templates/`` folder; every value a template prints goes through
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import jinja2
 
@@ -198,7 +201,8 @@ class PageWriter:
             term_link=self.term_link,
             md_join=md_join,
         )
-        self.env.globals.update(doi_url=escape.doi_url, arxiv_url=escape.arxiv_url)
+        self.env.filters.update(local_link=local_link, compact_link=self.compact_link, attr_id=attr_id, indent=md_indent)
+        self.env.globals.update(doi_url=escape.doi_url, arxiv_url=escape.arxiv_url, safe_url=escape.safe_url)
 
     def term_link(self, ref: Ref, prefix: str = "") -> escape.MdSafe:
         """A link to a term's page if it has one, else its label as text."""
@@ -206,6 +210,13 @@ class PageWriter:
         if ref.id in self.page_ids:
             return escape.MdSafe(f"[{label}]({prefix}{ref.id}.md)")
         return label
+
+    def compact_link(self, value: str, prefix: str = "") -> escape.MdSafe:
+        """A compact IRI (``term:lstm``) as a link to its page if it is a term with one,
+        else as code."""
+        if value.startswith("term:") and value[5:] in self.page_ids:
+            return escape.MdSafe(f"[{escape.md_text(value)}]({prefix}{value[5:]}.md)")
+        return escape.md_code(value)
 
     def render(self, template: str, **context) -> str:
         try:
@@ -217,34 +228,106 @@ class PageWriter:
             raise InputError(f"site template {where}: {exc.message}") from None
 
 
+def local_link(text: object, path: str, anchor_id: str | None = None) -> escape.MdSafe:
+    """A link to a page of this site (``path`` comes from a template, never from the
+    graph), at ``anchor_id`` if that is a safe HTML id; text escaped."""
+    from rnnref.site.data import SAFE_ANCHOR
+
+    target = quote(path, safe="/.-_~")
+    if anchor_id and SAFE_ANCHOR.match(anchor_id):
+        target += "#" + anchor_id
+    return escape.MdSafe(f"[{escape.md_text(text)}]({target})")
+
+
+def attr_id(anchor_id: str | None) -> escape.MdSafe:
+    """An attribute list giving a heading its HTML id (``{ #id }``), if the id is safe."""
+    from rnnref.site.data import SAFE_ANCHOR
+
+    if anchor_id and SAFE_ANCHOR.match(anchor_id):
+        return escape.MdSafe("{ #" + anchor_id + " }")
+    return escape.MdSafe("")
+
+
+def md_indent(value: object, width: int = 4) -> escape.MdSafe:
+    """Indent every line but the first (Jinja's ``indent``), keeping built Markdown as
+    it is and escaping anything else first."""
+    text = escape.escape_value(value)
+    pad = " " * width
+    return escape.MdSafe("\n".join(line if i == 0 or not line else pad + line for i, line in enumerate(text.split("\n"))))
+
+
 def md_join(items, separator: str = ", ") -> escape.MdSafe:
     """Join values, each escaped unless already Markdown (the separator is the template's)."""
     return escape.MdSafe(separator.join(escape.escape_value(item) for item in items))
 
 
+GENERATED = [  # besides terms/: every page here is generated, never hand-written
+    "timeline.md", "people.md", "papers.md", "standards.md", "applications.md", "frameworks.md",
+    "sources.md", "ontology.md", "sparql.md", "downloads.md",
+]
+GRAPH_DIR = "graph"  # docs/graph/: the Turtle sources, linked from each page's edit line
+DOWNLOADS_DIR = "downloads"
+
+
+def sparql_for(term_iri: str) -> str:
+    """The query that fetches a term's facts, with the term filled in, to copy and run."""
+    from rnnref.site.data import QUERY_DIR
+
+    text = (QUERY_DIR / "term-facts.rq").read_text(encoding="utf-8")
+    # Display only (the build runs it with a binding): a VALUES block names the term.
+    return re.sub(r"WHERE \{", "WHERE {\n  VALUES ?term { <" + term_iri + "> }", text, count=1)
+
+
 def write_pages(kg, docs_dir: Path, templates_dir: Path) -> list[str]:
-    """Write docs/terms/<id>.md, docs/terms/index.md and docs/timeline.md.
+    """Write every generated page into docs_dir: docs/terms/<id>.md, the taxonomy
+    (docs/terms/index.md), the timeline and the other index pages, the downloads and
+    the Turtle sources the pages link to.
 
     Returns the term page paths (relative to docs_dir) in nav order, the taxonomy
     page first.
     """
+    from rnnref.site import diagrams, indexes, jsonld
+    from rnnref.site.bibtex import bibtex
+    from rnnref.site.data import SiteData
+
     ids = [entry.id for entry in kg.index]
     check_ids(ids)
     terms = {term_id: kg.term(term_id) for term_id in ids}
     writer = PageWriter(templates_dir, set(ids))
     roots = source_roots(Path(kg.root))
+    data = SiteData(kg)
 
     out = docs_dir / TERMS_DIR
-    for generated in (out, docs_dir / "timeline.md"):
-        if generated.exists():
-            raise InputError(f"site/docs/{generated.relative_to(docs_dir).as_posix()} is generated; remove it from site/docs")
+    for name in [TERMS_DIR, GRAPH_DIR, DOWNLOADS_DIR, *GENERATED]:
+        if (docs_dir / name).exists():
+            raise InputError(f"site/docs/{name} is generated; remove it from site/docs")
     out.mkdir(parents=True)
 
+    people = {p.id: p for p in data.people}
     by_label = sorted(terms.values(), key=lambda t: (t.label.casefold(), t.id))
     for term in by_label:
         code = find_source(term.implementation.python, roots) if term.implementation else None
-        text = writer.render("term.md.j2", term=term, code=code, edit_file=edit_file(term))
+        svg = diagrams.benchmark_svg(term)
+        if svg:
+            (out / f"{term.id}.benchmarks.svg").write_text(svg, encoding="utf-8")
+        text = writer.render(
+            "term.md.j2",
+            term=term,
+            code=code,
+            edit_file=edit_file(term),
+            graph_dir=GRAPH_DIR,
+            people_anchors={r.id: people[r.id].anchor for r in term.people if r.id in people},
+            bibtex={p.id: bibtex(p) for p in term.papers},
+            diagram=escape.MdSafe(diagrams.neighbourhood(term)),
+            benchmark_plot=f"{term.id}.benchmarks.svg" if svg else None,
+            facts=data.facts(term.iri),
+            applications=data.term_applications(term.iri),
+            framework_apis=data.term_framework_apis(term.iri),
+            sparql=escape.MdSafe(sparql_for(term.iri)),
+            jsonld=escape.MdSafe(json.dumps(escape.script_json(jsonld.defined_term(term)))),
+        )
         (out / f"{term.id}.md").write_text(text, encoding="utf-8")
     (out / "index.md").write_text(writer.render("terms_index.md.j2", groups=[(heading, tree_rows(nodes)) for heading, nodes in taxonomy(terms)], count=len(terms)), encoding="utf-8")
     (docs_dir / "timeline.md").write_text(writer.render("timeline.md.j2", years=timeline(terms)), encoding="utf-8")
+    indexes.write_index_pages(kg, data, writer, docs_dir, terms)
     return [f"{TERMS_DIR}/index.md"] + [f"{TERMS_DIR}/{t.id}.md" for t in by_label]

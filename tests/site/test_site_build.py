@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
+import json
 import re
 import shutil
 import time
@@ -14,8 +14,11 @@ import markdown
 import pytest
 
 from rnnref.graph import KnowledgeGraph
+from tests.conftest import run_cli
+from tests.site.conftest import snapshot
 from rnnref.site import SiteBuildError, build_site
 from rnnref.site.escape import link, math_block, md_code, md_text
+from rnnref.site.pages import GENERATED
 
 REPO = Path(__file__).resolve().parents[2]
 XSS = "<script>alert(1)</script>"
@@ -41,7 +44,7 @@ term:evil a owl:Class ;
     skos:prefLabel "Evil [click me](javascript:alert(1)) <b>bold</b> *em*"@en ;
     skos:altLabel "<script>alert(1)</script>"@en, "`tick` $x$ \\(y\\) | pipe {: .cls }"@en ;
     skos:definition "Defines <img src=x onerror=alert(1)> &amp; [a link](https://example.org)\n# not a heading\n- not a list\n\n    not code"@en ;
-    rnn:equations "a < b </div><script>alert(1)</script> $$ x" ;
+    rnn:equations "a < b </div><script>alert(1)</script> $$ x\n[x](javascript:alert(1)) = [y](z)" ;
     rnn:yearIntroduced "2001"^^xsd:gYear ;
     rnn:introducedIn paper:evil-paper ;
     rnn:hasImplementation impl:evil ;
@@ -95,14 +98,6 @@ def copy_tree(dest: Path) -> Path:
     return dest
 
 
-def snapshot(path: Path) -> dict[str, str]:
-    return {
-        p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(path.rglob("*"))
-        if p.is_file()
-    }
-
-
 def visible_text(page: str) -> str:
     """The page's text with tags removed (highlighted code is split into spans)."""
     return html.unescape(re.sub(r"<[^>]+>", "", page))
@@ -116,14 +111,8 @@ def html_pages(out: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def repo_site(tmp_path_factory):
-    kg = KnowledgeGraph()
-    site_before = snapshot(REPO / "site")
-    out = tmp_path_factory.mktemp("repo-site") / "out"
-    started = time.perf_counter()
-    report = build_site(kg, out)
-    seconds = time.perf_counter() - started
-    return kg, out, report, seconds, site_before
+def repo_site(built_site):
+    return built_site
 
 
 def test_every_term_has_a_page(repo_site):
@@ -133,9 +122,11 @@ def test_every_term_has_a_page(repo_site):
         assert (out / "terms" / entry.id / "index.html").is_file(), entry.id
     assert report.terms == len(kg.index)
     hand_written = len(list((REPO / "site" / "docs").rglob("*.md")))
-    assert report.pages == len(kg.index) + 2 + hand_written  # + taxonomy and timeline
-    for page in ("index.html", "terms/index.html", "timeline/index.html", "cli/index.html"):
+    assert report.pages == len(kg.index) + 1 + len(GENERATED) + hand_written  # + the taxonomy
+    for page in ("index.html", "terms/index.html", "cli/index.html"):
         assert (out / page).is_file(), page
+    for page in GENERATED:
+        assert (out / page.removesuffix(".md") / "index.html").is_file(), page
     assert seconds < 60, f"site build took {seconds:.1f} s"
     assert report.seconds < 60
 
@@ -174,9 +165,9 @@ def test_implementation_source_is_shown_when_it_exists(repo_site):
 
 def test_generated_pages_stay_out_of_the_repository(repo_site):
     *_, site_before = repo_site
-    assert not (REPO / "site" / "docs" / "terms").exists()
-    assert not (REPO / "site" / "docs" / "timeline.md").exists()
     assert snapshot(REPO / "site") == site_before
+    for name in ["terms", "graph", "downloads", *GENERATED]:
+        assert not (REPO / "site" / "docs" / name).exists(), name
 
 
 # -- escaping -----------------------------------------------------------------------
@@ -190,7 +181,9 @@ def evil_site(tmp_path_factory):
     assert "evil" in {e.id for e in kg.index}, "the evil term did not load"
     assert kg.term("evil").sources[0].url == "javascript:alert(1)"
     out = root / "build" / "site"
-    build_site(kg, out)
+    # As a user would: the command line, on the copy of the graph named by --root.
+    result = run_cli("site", "build", "--out", str(out), root=root)
+    assert result.code == 0, result.err
     return out
 
 
@@ -285,3 +278,120 @@ def test_refuses_to_replace_a_directory_it_did_not_build(tmp_path):
     assert (keep / "notes.txt").read_text(encoding="utf-8") == "mine"
     with pytest.raises(Exception, match="refusing"):
         build_site(kg, kg.root)
+
+
+# -- the rest of the site -------------------------------------------------------------
+
+
+def json_ld(page: str) -> list:
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    return [json.loads(b) for b in blocks]
+
+
+def test_every_term_page_has_its_parts(repo_site):
+    kg, out, *_ = repo_site
+    for entry in kg.index:
+        page = (out / "terms" / entry.id / "index.html").read_text(encoding="utf-8")
+        (data,) = json_ld(page)
+        assert data["@type"] == "DefinedTerm" and data["@id"] == entry.iri and data["name"] == entry.label
+        assert '<pre class="mermaid"><code>flowchart' in page, entry.id
+        for heading in ('id="provenance"', 'id="query-it"', 'id="sources"'):
+            assert heading in page, (entry.id, heading)
+        assert entry.iri in page
+
+
+def test_lstm_page_extras(repo_site):
+    kg, out, *_ = repo_site
+    if "lstm" not in {e.id for e in kg.index}:
+        pytest.skip("the graph has no lstm term")
+    page = (out / "terms" / "lstm" / "index.html").read_text(encoding="utf-8")
+    text = visible_text(page)
+    assert "@article{hochreiter-1997-lstm," in text  # BibTeX, in a block with a copy button
+    assert 'href="../../people/#sepp-hochreiter"' in page
+    assert 'href="../../graph/kg/terms/lstm.ttl"' in page  # the edit link
+    assert "VALUES ?term { <https://w3id.org/rnnref/term/lstm> }" in text  # the SPARQL
+    assert "skos:prefLabel" in text and "kg/terms/lstm.ttl" in text  # provenance table
+    assert (out / "graph" / "kg" / "terms" / "lstm.ttl").read_bytes() == (REPO / "kg" / "terms" / "lstm.ttl").read_bytes()
+    citations = json_ld(page)[0]["citation"]
+    assert any(c.get("sameAs") == ["https://doi.org/10.1162/neco.1997.9.8.1735"] for c in citations)
+
+
+def test_index_pages(repo_site):
+    kg, out, *_ = repo_site
+    people = (out / "people" / "index.html").read_text(encoding="utf-8")
+    assert 'id="sepp-hochreiter"' in people
+    papers = (out / "papers" / "index.html").read_text(encoding="utf-8")
+    (articles,) = json_ld(papers)
+    assert articles["@type"] == "ItemList" and articles["itemListElement"][0]["item"]["@type"] == "ScholarlyArticle"
+    bib = (out / "downloads" / "rnnref.bib").read_text(encoding="utf-8")
+    assert bib.count("\n@") == len(articles["itemListElement"])
+    assert 'href="../downloads/rnnref.bib"' in papers
+    for page, marker in [("standards", "unverified"), ("applications", "speech recognition"),
+                         ("frameworks", "torch.nn.LSTM"), ("ontology", 'id="class-Architecture"'),
+                         ("sources", "Wikipedia")]:
+        assert marker in (out / page / "index.html").read_text(encoding="utf-8"), page
+
+
+def test_sparql_cookbook_runs_every_named_query(repo_site):
+    kg, out, *_ = repo_site
+    page = (out / "sparql" / "index.html").read_text(encoding="utf-8")
+    names = sorted(p.stem for p in (REPO / "ontology" / "queries").glob("*.rq"))
+    assert names
+    for name in names:
+        assert f'id="{name}"' in page, name
+    assert "failed:" not in visible_text(page)
+    assert page.count("<table>") >= len(names) // 2  # most queries return rows here
+    assert "rnnref query --name term-card --param" in visible_text(page)  # bound with a sample term
+
+
+def test_downloads_hold_the_whole_graph(repo_site):
+    import pyoxigraph as ox
+
+    kg, out, *_ = repo_site
+    expected = {ox.Triple(q.subject, q.predicate, q.object) for q in kg.store if not isinstance(q.subject, ox.BlankNode)}
+    for name, fmt in [("rnnref.ttl", ox.RdfFormat.TURTLE), ("rnnref.nt", ox.RdfFormat.N_TRIPLES),
+                      ("rnnref.jsonld", ox.RdfFormat.JSON_LD), ("rnnref.rdf", ox.RdfFormat.RDF_XML)]:
+        triples = {ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse((out / "downloads" / name).read_bytes(), format=fmt)}
+        named = {t for t in triples if not isinstance(t.subject, ox.BlankNode)}
+        assert named == expected, name
+
+
+def test_no_page_loads_anything_from_the_network(repo_site):
+    _, out, *_ = repo_site
+    for name, text in html_pages(out).items():
+        for src in re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', text):
+            assert not re.match(r"(?:https?:)?//", src), (name, src)
+    assert (out / "assets" / "vendor" / "mathjax" / "tex-chtml-full.js").is_file()
+    assert (out / "assets" / "vendor" / "mermaid" / "mermaid.min.js").is_file()
+
+
+def test_evil_alt_label_and_javascript_urls(evil_site):
+    page = (evil_site / "terms" / "evil" / "index.html").read_text(encoding="utf-8")
+    # The alternative label with a script tag is text on the page ...
+    assert "Also known as: <script>alert(1)</script>, " in visible_text(page)
+    # ... and in the JSON-LD it cannot close the script element.
+    (data,) = json_ld(page)
+    assert "<script>alert(1)</script>" in data["alternateName"]
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
+    assert "<" not in block and ">" not in block and "&" not in block
+    # The paper's javascript: URL is shown as text, never as a link, on both pages.
+    papers = (evil_site / "papers" / "index.html").read_text(encoding="utf-8")
+    for html_page in (page, papers):
+        assert not re.search(r"""href\s*=\s*["']?\s*javascript:""", html_page, re.I)
+    assert "javascript:alert(1)" in visible_text(papers)
+    assert "url" not in [k for k in data["citation"][0]]
+    # An equation that looks like a link stays math.
+    assert "\\[ [x](javascript:alert(1)) = [y](z) \\]" in page
+
+
+def test_escaping_helpers_for_scripts_diagrams_and_bibtex():
+    from rnnref.graph.records import Paper
+    from rnnref.site.bibtex import bibtex
+    from rnnref.site.escape import mermaid_text, script_json
+
+    assert script_json({"a": "</script><!--&"}) == '{"a":"\\u003c/script\\u003e\\u003c!--\\u0026"}'
+    assert json.loads(script_json({"a": "</script>"})) == {"a": "</script>"}
+    assert mermaid_text('a"]; click x "javascript:alert(1)"') == "a#34;#93;#59; click x #34;javascript#58;alert#40;1#41;#34;"
+    entry = bibtex(Paper("p-1", "T} @misc{x, title={y", ["A"], 2000, None, "10.1/a}b", None, "javascript:alert(1)"))
+    bare = entry.replace("\\{", "").replace("\\}", "")  # braces that delimit, not escaped ones
+    assert bare.count("{") == bare.count("}") and "javascript" not in entry and "@misc{x" not in entry
