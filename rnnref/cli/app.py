@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from rnnref.cli import lookup, query, run, site, stats, terms, validate
+from rnnref.cli import bench, export, lookup, query, run, serve, site, stats, terms, validate
 from rnnref.cli.common import RootOption
 from rnnref.graph.paths import ROOT_ENV
 
@@ -34,4 +34,7 @@ app.command("query")(query.query)
 app.command("validate")(validate.validate)
 app.command("run")(run.run)
 app.command("stats")(stats.stats)
+app.command("bench")(bench.bench)
 app.add_typer(site.app, name="site")
+app.add_typer(export.export_app, name="export")
+app.command("serve")(serve.serve)
