@@ -99,3 +99,19 @@ def plot_benchmarks(term: str, runs: Iterable, out_path: str | Path) -> Path:
         plt.close(fig)
         context.__exit__(None, None, None)
     return out_path
+
+
+def term_svg(term: str, runs: Iterable) -> str | None:
+    """The scaling plot of recorded ``runs`` as SVG text, or None when no run has a
+    sequence length to plot against (the site then falls back to a bar chart)."""
+    import tempfile
+
+    runs = list(runs)
+    if not _points(runs):
+        return None
+    with tempfile.TemporaryDirectory(prefix="rnnref-plot-") as tmp:
+        path = plot_benchmarks(term, runs, Path(tmp) / "plot.svg")
+        text = path.read_text(encoding="utf-8")
+    # Drop the XML prolog and DOCTYPE so the SVG can sit inline in a page.
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else None

@@ -36,6 +36,18 @@ def test_plot_from_json_results_and_from_records(tmp_path):
         plot_benchmarks("mingru", records[-1:], tmp_path / "d.svg")  # nothing with a length to plot
 
 
+def test_term_svg_is_inline_svg_for_the_site_or_none():
+    pytest.importorskip("matplotlib")
+    from rnnref.bench.plots import term_svg
+
+    records = [Benchmark("cpu: x", f"B=2 T={t} I=8 H=8 float32", "scan fwd median time", 1e-6 * t, "s", "loop", 0.1)
+               for t in (64, 128)]
+    svg = term_svg("mingru", records)
+    assert svg.startswith("<svg") and "scan fwd" in svg and "<?xml" not in svg
+    peak_only = [Benchmark("cpu: x", "B=2 T=64 I=8 H=8 float32", "scan fwd peak memory", 5.0, "bytes", None, None)]
+    assert term_svg("mingru", peak_only) is None
+
+
 def test_guard_refuses_with_the_estimate_and_passes_small_work():
     spec = spec_for("lstm")
     big = Shape(batch=64, length=1000, input=512, hidden=4096)
