@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from rnnref.cli import bench, export, lookup, query, run, serve, site, stats, terms, validate
+from rnnref.cli import bench, export, logseq, lookup, query, run, serve, site, stats, terms, validate
 from rnnref.cli.common import RootOption
 from rnnref.graph.paths import ROOT_ENV
 
@@ -37,4 +37,6 @@ app.command("stats")(stats.stats)
 app.command("bench")(bench.bench)
 app.add_typer(site.app, name="site")
 app.add_typer(export.export_app, name="export")
+export.export_app.command("logseq")(logseq.export_logseq)
+app.add_typer(logseq.import_app, name="import")
 app.command("serve")(serve.serve)
