@@ -27,6 +27,17 @@ into layers and directions. `RNNBase` is the shared body of `RNN`, `LSTM` and `G
 the ``torch.nn`` interface (parameter names, initialisation, batch_first,
 unbatched and packed input, hx checks) around `run_layers`.
 
+**Two paths, one function.** `run_layers` is the readable path: one ``cell.step``
+per time step, differentiated by autograd. With ``fast=True`` (a constructor
+argument and a plain attribute, ``network.fast``, that can be switched at any
+time) a network runs each layer-direction through `rnnref.models._fused` instead:
+the input projections of all steps in one GEMM, the recurrence in a
+``torch.autograd.Function`` with a hand-written backward. Both compute the same
+function and the same gradients (tests/models/test_fast_paths.py compares them
+in float64). The fast path is skipped, silently, where it does not apply: under
+forward-mode AD, ``torch.func`` transforms or ``torch.compile``, and for cell
+options it does not implement (`RNNBase.fast_supported`).
+
 Parameters live on the network under ``torch.nn``'s names (``weight_ih_l0``,
 ``bias_hh_l1_reverse``, ...), so a state dict moves between the two unchanged. A
 network does not keep cell modules: `RNNBase.cell` builds a cell *view* that
@@ -271,6 +282,22 @@ def run_layers(
 # -- the torch.nn-compatible networks -----------------------------------------------
 
 
+def _plain_autograd() -> bool:
+    """False under forward-mode AD, a ``torch.func`` transform or ``torch.compile`` tracing.
+
+    The fast path's ``autograd.Function`` has a hand-written backward only, and its
+    loops write into buffers in place; in those contexts the readable path runs.
+    """
+    from torch.autograd import forward_ad
+
+    try:
+        if forward_ad._current_level >= 0 or torch._C._functorch.peek_interpreter_stack() is not None:
+            return False
+    except AttributeError:  # private hooks moved in some torch version: assume plain autograd
+        pass
+    return not torch.compiler.is_compiling()
+
+
 class RNNBase(nn.Module):
     """Multi-layer, optionally bidirectional network of one cell type, with ``torch.nn``'s interface.
 
@@ -284,6 +311,9 @@ class RNNBase(nn.Module):
     #: Constructor arguments beyond the common ones, passed on to the cells, and their defaults.
     options: ClassVar[tuple[str, ...]] = ()
     option_defaults: ClassVar[dict[str, object]] = {}
+    #: Options (also passed on to the cells, defaults in option_defaults) that the
+    #: ``torch.nn`` class does not have: `to_torch` refuses a network that uses one.
+    extra_options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -297,9 +327,12 @@ class RNNBase(nn.Module):
         *,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        fast: bool = False,
         **options: object,
     ) -> None:
         super().__init__()
+        #: Run the fast path (`rnnref.models._fused`) in forward; may be changed at any time.
+        self.fast = check_flag("fast", fast)
         self.input_size = check_size("input_size", input_size)
         self.hidden_size = check_size("hidden_size", hidden_size)
         self.num_layers = check_size("num_layers", num_layers)
@@ -336,7 +369,7 @@ class RNNBase(nn.Module):
 
     def _make_cell(self, layer: int, **factory) -> RecurrentCell:
         input_size = self.input_size if layer == 0 else self.num_directions * self.output_size
-        options = {name: getattr(self, name) for name in self.options}
+        options = {name: getattr(self, name) for name in (*self.options, *self.extra_options)}
         return self.cell_type(input_size, self.hidden_size, bias=self.bias, **options, **factory)
 
     def reset_parameters(self) -> None:
@@ -406,7 +439,10 @@ class RNNBase(nn.Module):
                 hx = map_state(lambda s: s.index_select(1, sorted_indices), hx)
             states = [_state_at(hx, k) for k in range(LD)]
 
-        output, finals = self._run(cells, x, states, lengths)
+        if self.fast and self.fast_supported and _plain_autograd():
+            output, finals = self._run_fast(cells, x, states, lengths)
+        else:
+            output, finals = self._run(cells, x, states, lengths)
         h_n = _stack_states(finals)
 
         if packed:
@@ -427,10 +463,46 @@ class RNNBase(nn.Module):
         """The readable reference path: a Python loop over time steps.
 
         Time-major x (T, B, I) and per layer-direction states in; (T, B, D * O)
-        and final states out. A fast path replaces this method.
+        and final states out. `_run_fast` is the fast path.
         """
         dropout = self.dropout if self.training else 0.0
         return run_layers(cells, x, states, dropout=dropout, lengths=lengths)
+
+    # -- the fast path ------------------------------------------------------------
+
+    @property
+    def fast_supported(self) -> bool:
+        """Whether `_run_fast` implements this configuration (else forward uses `_run`)."""
+        return True
+
+    def _run_fast(
+        self, cells: list[list[RecurrentCell]], x: Tensor, states: list[State], lengths: Tensor | None
+    ) -> tuple[Tensor, list[State]]:
+        """The fast path: as `_run` (same arguments, results, dropout draws), one fused kernel per layer-direction."""
+        dropout = self.dropout if self.training else 0.0
+        mask = None
+        if lengths is not None:
+            steps = torch.arange(x.size(0), device=lengths.device)
+            mask = (steps.unsqueeze(1) < lengths.unsqueeze(0)).unsqueeze(2)  # (T, B, 1), True while a sequence lasts
+        layer_input = x
+        final_states: list[State] = []
+        for layer, layer_cells in enumerate(cells):
+            if layer > 0 and dropout > 0:
+                layer_input = nn.functional.dropout(layer_input, p=dropout, training=True)
+            outputs = []
+            for direction, cell in enumerate(layer_cells):
+                k = layer * len(layer_cells) + direction
+                y, final = self._fused_direction(cell, layer_input, states[k], reverse=direction == 1, mask=mask)
+                outputs.append(y)
+                final_states.append(final)
+            layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
+        return layer_input, final_states
+
+    def _fused_direction(
+        self, cell: RecurrentCell, x: Tensor, state: State, *, reverse: bool, mask: Tensor | None
+    ) -> tuple[Tensor, State]:
+        """One layer-direction on the fast path: x (T, B, I) -> (y (T, B, O), final state)."""
+        raise NotImplementedError
 
     def _check_features(self, x: Tensor, weight: Tensor, *, expected_dim: int, what: str) -> None:
         name = type(self).__name__
@@ -472,6 +544,7 @@ class RNNBase(nn.Module):
     # -- torch.nn interop ---------------------------------------------------------
 
     def _config(self) -> dict[str, object]:
+        """The constructor arguments that ``torch.nn``'s class shares."""
         config = {
             "input_size": self.input_size,
             "hidden_size": self.hidden_size,
@@ -485,8 +558,11 @@ class RNNBase(nn.Module):
         return config
 
     @classmethod
-    def from_torch(cls, module: nn.Module) -> Self:
-        """A copy of a ``torch.nn`` network: same configuration, dtype, device and weights."""
+    def from_torch(cls, module: nn.Module, *, fast: bool = False) -> Self:
+        """A copy of a ``torch.nn`` network: same configuration, dtype, device and weights.
+
+        ``fast`` selects the fast path for the copy (see `RNNBase`).
+        """
         if not isinstance(module, cls.torch_type):
             raise TypeError(f"{cls.__name__}.from_torch expects {cls.torch_type.__name__}, got {type(module).__name__}")
         config = {name: getattr(module, name) for name in ("input_size", "hidden_size", "num_layers", "bias")}
@@ -495,13 +571,17 @@ class RNNBase(nn.Module):
         reference = module.weight_ih_l0
         with warnings.catch_warnings():  # torch already warned about dropout with one layer
             warnings.simplefilter("ignore", UserWarning)
-            network = cls(**config, device=reference.device, dtype=reference.dtype)
+            network = cls(**config, device=reference.device, dtype=reference.dtype, fast=fast)
         network.load_state_dict(module.state_dict())
         network.train(module.training)
         return network
 
     def to_torch(self) -> nn.Module:
         """The ``torch.nn`` network with this one's configuration and weights."""
+        used = [name for name in self.extra_options if getattr(self, name) != self.option_defaults[name]]
+        if used:
+            options = ", ".join(used)
+            raise ValueError(f"{self.torch_type.__name__} has no {options} option; this network has no torch.nn twin")
         reference = self.weight_ih_l0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -512,8 +592,10 @@ class RNNBase(nn.Module):
 
     def extra_repr(self) -> str:
         config = self._config()
+        config.update({name: getattr(self, name) for name in self.extra_options})
+        config["fast"] = self.fast
         defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False}
-        defaults.update(self.option_defaults)
+        defaults.update(self.option_defaults, fast=False)
         text = f"{self.input_size}, {self.hidden_size}"
         for key, value in config.items():
             if key not in ("input_size", "hidden_size") and defaults.get(key) != value:

@@ -46,6 +46,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from rnnref.models import _fused
 from rnnref.models._recurrent import RecurrentCell, RNNBase, check_flag, check_size
 
 TERM_IRI = "https://w3id.org/rnnref/term/gru"
@@ -150,6 +151,9 @@ class GRU(RNNBase):
         bidirectional: if True, D = 2: a second cell per layer reads the
             sequence backwards and the outputs are concatenated.
         device, dtype: where and in which dtype to create the parameters.
+        fast: if True, forward runs the fast path of `rnnref.models._fused`
+            (same function and gradients; the attribute ``fast`` may be changed
+            later).
 
     Inputs: ``input, hx``
         input: (T, I) unbatched, (T, B, I), or (B, T, I) if batch_first; or a
@@ -193,7 +197,24 @@ class GRU(RNNBase):
         bidirectional: bool = False,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        *,
+        fast: bool = False,
     ) -> None:
         super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device=device, dtype=dtype
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device=device,
+            dtype=dtype,
+            fast=fast,
         )
+
+    def _fused_direction(self, cell: GRUCell, x: Tensor, state: Tensor, *, reverse: bool, mask: Tensor | None):
+        y, h_n = _fused.gru_layer(
+            x, state, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh, reverse=reverse, mask=mask
+        )
+        return y, h_n
