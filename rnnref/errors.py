@@ -26,6 +26,10 @@ class GraphSyntaxError(InputError):
     def __init__(self, path: str, line: int | None, column: int | None, detail: str, text: str | None = None):
         self.path, self.line, self.column, self.detail, self.text = path, line, column, detail, text
         where = f"{path}:{line}" + (f":{column}" if column else "") if line else path
+        # The parser's detail can quote a whole multi-line literal: keep one short line.
+        detail = " ".join(str(detail).split())
+        if len(detail) > 200:
+            detail = detail[:197] + "..."
         message = f"{where}: Turtle syntax error: {detail}"
         if text:
             message += f" near {text.strip()[:80]!r}"

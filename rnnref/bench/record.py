@@ -29,9 +29,7 @@ killed at any point leaves either the old file or the new one.
 
 from __future__ import annotations
 
-import fcntl
 import math
-import os
 import platform
 import re
 import subprocess
@@ -41,14 +39,14 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rnnref.atomic import PAUSE_ENV, atomic_write, locked_dir
 from rnnref.errors import InputError
 
 RUN_NS = "https://w3id.org/rnnref/run/"
 BENCH_DIR = Path("kg") / "benchmarks"
 LOCK_NAME = ".lock"
-# Tests set this to a number of seconds to pause between writing the temporary file
-# and replacing the old one, so that they can kill the process in between.
-PAUSE_ENV = "RNNREF_TEST_PAUSE_BEFORE_REPLACE"
+# PAUSE_ENV (from rnnref.atomic): tests set it to a number of seconds to pause between
+# writing the temporary file and replacing the old one, so that they can kill the process.
 
 HEADER = """\
 # Benchmark runs of {term}, appended by `rnnref bench {term} --record`.
@@ -197,13 +195,8 @@ def run_turtle(run_id: str, term_iri: str, impl_iri: str | None, workload: str, 
 @contextmanager
 def locked(folder: Path):
     """An exclusive lock on ``folder/.lock`` for the ``with`` block (released if the process dies)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK_NAME, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with locked_dir(folder):
+        yield
 
 
 def _check_turtle(text: str, path: Path) -> None:
@@ -217,27 +210,7 @@ def _check_turtle(text: str, path: Path) -> None:
 
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder, fsync and os.replace."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        pause = os.environ.get(PAUSE_ENV)
-        if pause:
-            time.sleep(float(pause))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    atomic_write(path, text)
 
 
 def append_run(root: Path, term_id: str, block: str) -> Path:

@@ -19,7 +19,9 @@ from rnnref.cli.common import JsonOption, RootOption
 from rnnref.cli.output import console, open_graph, print_json, stderr_console
 from rnnref.errors import InputError
 
-_DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
+_DEVICE = re.compile(r"cpu|cuda(:[0-9]+)?")  # matched with fullmatch: no trailing newline slips through
+# A sweep is the product of its size lists; refuse one that would take days before it starts.
+MAX_WORKLOADS = 256
 
 SizeOption = Optional[str]
 
@@ -53,7 +55,7 @@ def bench(
     """Benchmark a term's implementations (forward, forward+backward) against their baseline."""
     from rnnref.bench import workloads as wl
 
-    if not _DEVICE.match(device):
+    if not _DEVICE.fullmatch(device):
         raise InputError(f"unknown device {device!r}; use cpu, cuda or cuda:N")
     preset = wl.preset(preset_name)
     sizes = {name: wl.parse_sizes(name, value) for name, value in
@@ -62,6 +64,13 @@ def bench(
         raise InputError(f"--repeats must be at least 1, got {repeats}")
     if threads is not None and threads < 1:
         raise InputError(f"--threads must be at least 1, got {threads}")
+    if threads is not None and threads > _max_threads():
+        raise InputError(f"--threads {threads} is more than {_max_threads()} (4 per CPU of this machine)")
+    count = 1
+    for values in sizes.values():
+        count *= len(values) if values else 1
+    if count > MAX_WORKLOADS:
+        raise InputError(f"the size lists make {count} workloads; the limit is {MAX_WORKLOADS} per run")
     if budget is not None and not (budget >= 0 and budget < float("inf")):
         raise InputError(f"--budget must be a number of seconds >= 0, got {budget}")
     if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
@@ -129,7 +138,7 @@ def bench(
     if plot is not None:
         from rnnref.bench.plots import plot_benchmarks
 
-        written = plot_benchmarks(record_.id, [o for o in outputs if o["results"]], plot)
+        written = _plot_atomically(plot, lambda path: plot_benchmarks(record_.id, [o for o in outputs if o["results"]], path))
         sys.stderr.write(f"rnnref: wrote {written}\n")
 
     if json_out:
@@ -137,6 +146,41 @@ def bench(
     else:
         for out in outputs:
             _print(out)
+
+
+def _plot_atomically(plot: Path, draw) -> Path:
+    """Draw into a temporary dot file beside ``plot`` (same suffix, so the format is the
+    same) and move it over ``plot`` only when drawing succeeded (rnnref.atomic's steps)."""
+    import os
+    import tempfile
+
+    from rnnref.atomic import default_mode, fsync_dir, pause_before_replace
+
+    try:
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{plot.stem}.", suffix=f".tmp{plot.suffix}", dir=plot.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write {plot}: {exc.strerror or exc}") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        draw(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, default_mode())
+        pause_before_replace()
+        os.replace(tmp, plot)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(plot.parent)
+    return plot
+
+
+def _max_threads() -> int:
+    import os
+
+    return 4 * (os.cpu_count() or 1)
 
 
 def _check_device(device: str) -> None:

@@ -8,12 +8,16 @@ import typer
 
 from rnnref.cli.common import JsonOption, RootOption
 from rnnref.cli.output import console, open_graph, print_json
-from rnnref.errors import InputError, NotFoundError
+from rnnref.errors import InputError, NotFoundError, ValidationFailed
 
 
 def run(
     term: Annotated[str, typer.Argument(help="A term's id, label or alternative label.")],
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same numbers.")] = 0,
+    check_finite: Annotated[
+        bool,
+        typer.Option("--check-finite", help="Stop with an error at the first NaN or Inf any model reads or returns (slower)."),
+    ] = False,
     json_out: JsonOption = False,
     root: RootOption = None,
 ) -> None:
@@ -27,12 +31,20 @@ def run(
             f"it is {kind}, not a method or network that runs on its own" if kind else "it has no reference implementation yet"
         )
         raise NotFoundError(f"{record.id} cannot be run: {reason}")
-    from rnnref.demos import run_demo
+    from rnnref.demos import all_demos, run_demo
 
-    try:
+    if record.id not in all_demos():
+        raise NotFoundError(f"{record.id} has an implementation ({record.implementation.python}) but no demo task yet")
+    if check_finite:
+        from rnnref.models._checks import NonFiniteError, checking
+
+        try:
+            with checking():
+                demo = run_demo(record.id, seed=seed)
+        except NonFiniteError as exc:
+            raise ValidationFailed(f"{record.id} (seed {seed}): {exc}") from None
+    else:
         demo = run_demo(record.id, seed=seed)
-    except KeyError:
-        raise NotFoundError(f"{record.id} has an implementation ({record.implementation.python}) but no demo task yet") from None
     if json_out:
         print_json(
             {"term": record.id, "implementation": record.implementation.python, "seed": seed, "title": demo.title,

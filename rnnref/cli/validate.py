@@ -51,6 +51,8 @@ def _print(report) -> None:
         else:
             note = f": {escape(check.note)}" if check.note else ""
             out.print(f"[green]ok[/green] {check.name}{note} ({check.seconds:.2f} s)")
-    for problem in report.problems:
-        sys.stderr.write(f"rnnref: {problem.check}: {problem.line_text()}\n")
+    from rnnref.cli import one_line
+
+    for problem in report.problems:  # one line each, whatever the graph text in it holds
+        sys.stderr.write(f"rnnref: {one_line(problem.check + ': ' + problem.line_text())}\n")
     out.print("[green]valid[/green]" if report.conforms else f"[red]{len(report.problems)} problem(s)[/red]")

@@ -120,19 +120,33 @@ class KnowledgeGraph:
         if len(name) > MAX_NAME_LENGTH:
             raise InputError(f"term name is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}")
         wanted = normalise(name)
-        for rank in range(3):
-            for entry in self.index:
-                names = ([entry.id], [entry.label], list(entry.alt_labels))[rank]
-                if any(normalise(n) == wanted for n in names):
-                    return entry
+        for by_name in self._names_by_rank:
+            if wanted in by_name:
+                return by_name[wanted]
         raise NotFoundError(f"no term matches {name!r}", self.suggest(name))
 
-    def suggest(self, name: str, limit: int = 3) -> list[str]:
-        """Labels of the terms whose names are closest to ``name``."""
+    @cached_property
+    def _names_by_rank(self) -> tuple[dict[str, IndexEntry], ...]:
+        """Normalised ids, labels and alternative labels -> the first term (in index
+        order) with that name: the three ranks ``resolve`` tries in turn."""
+        ranks: tuple[dict[str, IndexEntry], ...] = ({}, {}, {})
+        for entry in self.index:
+            for rank, names in enumerate(((entry.id,), (entry.label,), entry.alt_labels)):
+                for n in names:
+                    ranks[rank].setdefault(normalise(n), entry)
+        return ranks
+
+    @cached_property
+    def _all_names(self) -> dict[str, IndexEntry]:
         by_name: dict[str, IndexEntry] = {}
         for entry in self.index:
             for n in (entry.id, entry.label, *entry.alt_labels):
                 by_name.setdefault(normalise(n), entry)
+        return by_name
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Labels of the terms whose names are closest to ``name``."""
+        by_name = self._all_names
         wanted = normalise(name)
         close = difflib.get_close_matches(wanted, list(by_name), n=limit * 3, cutoff=0.6)
         close += [n for n in by_name if wanted and len(wanted) >= 3 and wanted in n]

@@ -18,6 +18,9 @@ from rnnref.graph.paths import SHAPES_FILE, graph_files, project_root
 
 QC_DIR = Path("ontology") / "queries" / "qc"
 CODE_DIRS = (Path("rnnref") / "models", Path("rnnref") / "training")
+# Only modules of these packages are imported to check a graph's implementation links.
+_CODE_PACKAGES = tuple(".".join(d.parts) for d in CODE_DIRS)
+_CODE_MODULE = re.compile(r"(?:%s)(?:\.[A-Za-z_][A-Za-z0-9_]*)+" % "|".join(re.escape(p) for p in _CODE_PACKAGES))
 _TERM_IRI_LINE = re.compile(r'^TERM_IRI\s*(?::\s*str\s*)?=\s*["\']([^"\']+)["\']', re.MULTILINE)
 
 
@@ -268,6 +271,13 @@ def _code_links(report: Report, root: Path, store) -> None:
         file = _files_of(store, term)
         module_name, _, attr = python.partition(":")
         linked_modules.add(module_name)
+        if not _CODE_MODULE.fullmatch(module_name) or not attr.isidentifier():
+            # The graph is data: it may name code to check, not any code to import.
+            check.problems.append(
+                Problem("code", f"implementation {python!r} is not a module:Class path under "
+                        f"{' or '.join(_CODE_PACKAGES)}; not imported", focus=term, file=file)
+            )
+            continue
         try:
             module = importlib.import_module(module_name)
             obj = getattr(module, attr)

@@ -4,7 +4,9 @@ The site source (``site/``: mkdocs.yml, hand-written pages, templates, theme
 overrides) is copied into a temporary work dir; the term pages, the taxonomy and
 the timeline are generated there, never in ``site/``. mkdocs builds into a staging
 dir next to ``out_dir``, which replaces ``out_dir`` only when the build succeeded,
-so a failed build leaves the previous site as it was.
+in one atomic step (``rnnref.atomic.replace_dir``), so a failed build, or a build
+killed at any moment, leaves the previous site as it was. Builds into the same
+folder take turns for the swap (a lock on the folder that holds ``out_dir``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rnnref
+from rnnref.atomic import file_lock, recover_dir, replace_dir
 from rnnref.errors import InputError
 from rnnref.site.pages import TERMS_DIR, write_pages
 
@@ -61,18 +64,24 @@ def build_site(kg, out_dir: Path, *, strict: bool = True) -> BuildReport:
     started = time.perf_counter()
     out_dir = Path(out_dir).expanduser().resolve()
     source = site_source(kg.root)
+    recover_dir(out_dir)  # a build killed between the fallback's two renames left it aside
     _check_out_dir(out_dir, Path(kg.root).resolve(), source.resolve())
 
     with tempfile.TemporaryDirectory(prefix="rnnref-site-") as work:
         site, term_pages = prepare_site(kg, source, Path(work))
         pages = sum(1 for _ in (site / "docs").rglob("*.md"))
 
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+        try:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+        except OSError as exc:
+            raise InputError(f"cannot write the site into {out_dir}: {exc.strerror or exc}") from None
         try:
             warnings = _run_mkdocs(site / "mkdocs.yml", staging, term_pages, strict)
             (staging / MARKER).write_text("built by rnnref site build; replaced on every build\n", encoding="utf-8")
-            _replace(staging, out_dir)
+            with file_lock(out_dir.parent):
+                _check_out_dir(out_dir, Path(kg.root).resolve(), source.resolve())  # again: it may have changed
+                replace_dir(staging, out_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -169,20 +178,3 @@ def _failure(warnings: list[str], detail: str) -> str:
         return f"site build failed: {detail}"
     more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
     return f"site build failed: {warnings[0]}{more}"
-
-
-def _replace(staging: Path, out_dir: Path) -> None:
-    """Put the new site in place of the old one with two renames."""
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        old.rmdir()
-        out_dir.rename(old)
-    try:
-        staging.rename(out_dir)
-    except OSError:
-        if old is not None:
-            old.rename(out_dir)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
