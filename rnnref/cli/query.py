@@ -130,7 +130,7 @@ def _read_file(file: Path) -> str:
     try:
         return file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise NotFoundError(f"query file not found: {file}") from None
+        raise InputError(f"query file not found: {file}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read query file {file}: {exc}") from None
 

@@ -9,8 +9,6 @@ it to its file. Output is sorted, so two exports of the same graph are byte-iden
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -88,38 +86,12 @@ def serialize(store: ox.Store, fmt: str) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
-    so a reader never sees half a file and a failed write leaves the old one in place."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename
+    (rnnref.atomic: file and folder fsync), so a reader never sees half a file and a
+    failed or killed write leaves the old one in place."""
+    from rnnref.atomic import atomic_write
+
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path} is a folder; give a file name for --out")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a plain write would honour the umask
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    atomic_write(path, data)

@@ -49,7 +49,11 @@ def query_endpoint(
 ) -> Outcome:
     """Send one query; refuse updates (this client speaks the query protocol only)."""
     check_read_only(text, allow_service=allow_service)
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # raises ValueError for a malformed host or port
+    except ValueError as exc:
+        raise InputError(f"--endpoint is not a valid URL ({exc}): {url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InputError(f"--endpoint must be an http:// or https:// URL, got {url!r}")
     encoded = urllib.parse.urlencode({"query": text})

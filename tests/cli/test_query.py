@@ -90,7 +90,7 @@ def test_updates_federation_and_bad_syntax_exit_2_and_change_nothing(cli, text, 
 
 def test_missing_query_file_and_unknown_named_query(cli):
     r = cli("query", "--file", "/no/such/file.rq")
-    assert r.code == 1 and "not found" in r.err
+    assert r.code == 2 and "not found" in r.err  # a file named on the command line is input, as for import
     r = cli("query", "--name", "no-such-query")
     assert r.code == 1 and "no named query" in r.err
     r = cli("query", "--name", "../../etc/passwd")

@@ -75,8 +75,8 @@ def test_an_allowed_query_does_reach_it(listener):
         "   ",
         "http://",
         "http:///sparql",
-        pytest.param("http://[::1", marks=pytest.mark.xfail(reason="rnnref/graph/remote.py: ValueError from urlsplit "
-                                                               "becomes an internal error (reported to the lead)")),
+        "http://[::1",
+        "http://localhost:99999/query",
     ],
 )
 def test_malformed_endpoint_urls_are_one_error_line(url):

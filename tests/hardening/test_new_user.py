@@ -26,7 +26,7 @@ CASES = [
     ("DELETE query", ["query", "DELETE WHERE { ?s ?p ?o }"], 2, "SPARQL Update (DELETE) is refused"),
     ("INSERT query", ["query", "INSERT DATA { <urn:a> <urn:b> <urn:c> }"], 2, "SPARQL Update (INSERT) is refused"),
     ("SERVICE query", ["query", SERVICE], 2, "SERVICE (federated query) is refused"),
-    ("missing query file", ["query", "--file", "missing.rq"], 1, "query file not found"),
+    ("missing query file", ["query", "--file", "missing.rq"], 2, "query file not found"),
     ("unknown named query", ["query", "--name", "no-such-query"], 1, "no-such-query"),
     ("negative bench size", ["bench", "lstm", "--batch", "-1"], 2, "--batch must be a positive integer"),
     ("zero bench size", ["bench", "lstm", "--length", "0"], 2, "--length must be a positive integer"),
