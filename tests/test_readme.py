@@ -61,6 +61,9 @@ def test_every_readme_command_works_as_written(line, tmp_path):
         argv = _quick_bench(argv)
     if "site" in argv and "--out" in argv:
         argv[argv.index("--out") + 1] = str(tmp_path / "site")
+    if "serve" in argv:
+        _serves_until_interrupted(argv, line)
+        return
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"{line}\n{proc.stderr[-2000:]}"
     assert proc.stdout.strip()
@@ -77,3 +80,44 @@ def _quick_bench(argv: list[str]) -> list[str]:
         elif arg != "--record" and not arg.startswith(("--preset=", "--batch=", "--length=", "--hidden=", "--input=")):
             out.append(arg)
     return out + ["--preset", "quick", "--repeats", "1"]
+
+
+def _serves_until_interrupted(argv: list[str], line: str) -> None:
+    """A README serve line runs until Ctrl-C: start it on a free port, wait until it
+    answers HTTP, then interrupt it and expect a clean exit."""
+    import signal
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = list(argv)
+    if "--port" in argv:
+        argv[argv.index("--port") + 1] = str(port)
+    else:
+        argv += ["--port", str(port)]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, f"{line} exited early:\n{proc.stderr.read()[-2000:]}"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    if response.status < 500:
+                        break
+            except urllib.error.HTTPError:
+                break  # listening: an error status from the server still means it is up
+            except OSError:
+                pass  # not listening yet
+            assert time.monotonic() < deadline, f"{line} did not answer on port {port}"
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        assert proc.returncode == 0, f"{line} exited {proc.returncode} on Ctrl-C:\n{proc.stderr.read()[-2000:]}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
