@@ -13,7 +13,7 @@ from rnnref.cli.views import terms_view
 def terms(
     type_name: Annotated[
         Optional[str],
-        typer.Option("--type", help="Only terms under this top class: architecture, training-method, problem, component."),
+        typer.Option("--type", help="Only terms under this top class: architecture, training-method, loss-function, problem, property, component."),
     ] = None,
     json_out: JsonOption = False,
     root: RootOption = None,

@@ -38,7 +38,8 @@ def terms_view(type_name: str | None, json_out: bool, root: Path | None) -> None
         table.add_column(col)
     for r in rows:
         impl = r.implementation
-        table.add_row(escape(r.id), escape(r.label), ", ".join(r.types), escape(impl.python) if impl else "-", impl.status if impl else "-")
+        status = impl.status if impl else ("not runnable" if r.not_runnable_reason else "-")
+        table.add_row(escape(r.id), escape(r.label), ", ".join(r.types), escape(impl.python) if impl else "-", status)
     console().print(table)
 
 

@@ -93,12 +93,18 @@ class KnowledgeGraph:
     def index(self) -> list[IndexEntry]:
         labels: dict[str, str] = {}
         alts: dict[str, list[str]] = {}
+        notations: dict[str, list[str]] = {}
         for row in self.named("term-index"):
             labels.setdefault(row["term"], row["label"])
             alts.setdefault(row["term"], [])
             if row["alt"] is not None and row["alt"] not in alts[row["term"]]:
                 alts[row["term"]].append(row["alt"])
-        return [IndexEntry(short_id(iri), iri, labels[iri], tuple(alts[iri])) for iri in labels]
+            if row.get("notation") is not None:
+                notations.setdefault(row["term"], []).append(row["notation"])
+        return [
+            IndexEntry(short_id(iri), iri, labels[iri], tuple(alts[iri]), tuple(notations.get(iri, ())))
+            for iri in labels
+        ]
 
     @cached_property
     def _types(self) -> dict[str, list[str]]:
@@ -111,7 +117,8 @@ class KnowledgeGraph:
         """The best match for a user's name of a term, or NotFoundError with suggestions.
 
         Matching ignores case and treats '-', '_' and spaces alike. An exact id beats
-        an exact label, which beats an alternative label.
+        an exact label, which beats an alternative label, which beats a notation
+        (a code such as AI-0033).
         """
         if not name or not name.strip():
             raise InputError("empty term name")
@@ -129,9 +136,9 @@ class KnowledgeGraph:
     def _names_by_rank(self) -> tuple[dict[str, IndexEntry], ...]:
         """Normalised ids, labels and alternative labels -> the first term (in index
         order) with that name: the three ranks ``resolve`` tries in turn."""
-        ranks: tuple[dict[str, IndexEntry], ...] = ({}, {}, {})
+        ranks: tuple[dict[str, IndexEntry], ...] = ({}, {}, {}, {})
         for entry in self.index:
-            for rank, names in enumerate(((entry.id,), (entry.label,), entry.alt_labels)):
+            for rank, names in enumerate(((entry.id,), (entry.label,), entry.alt_labels, entry.notations)):
                 for n in names:
                     ranks[rank].setdefault(normalise(n), entry)
         return ranks
@@ -217,12 +224,13 @@ class KnowledgeGraph:
         impls: dict[str, Implementation] = {}
         for row in self.named("term-implementations"):
             impls[row["term"]] = Implementation(row["python"], row["test"], row["status"])
+        reasons = {row["term"]: row["reason"] for row in self.named("term-not-runnable")}
         out = []
         for entry in self.index:
             types = self._types.get(entry.iri, [])
             if wanted and wanted not in types:
                 continue
-            out.append(TermSummary(entry.id, entry.label, types, impls.get(entry.iri)))
+            out.append(TermSummary(entry.id, entry.label, types, impls.get(entry.iri), reasons.get(entry.iri)))
         return out
 
     def _refs(self, rows: list[dict[str, Any]], key: str) -> list[Ref]:

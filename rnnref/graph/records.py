@@ -81,6 +81,7 @@ class IndexEntry:
     iri: str
     label: str
     alt_labels: tuple[str, ...]
+    notations: tuple[str, ...] = ()  #: codes from other vocabularies (skos:notation), e.g. AI-0033
 
 
 @dataclass
@@ -147,6 +148,7 @@ class TermSummary:
     label: str
     types: list[str]
     implementation: Implementation | None
+    not_runnable_reason: str | None = None  #: why an architecture or training method has no implementation
 
     def to_json(self) -> dict:
         return {
@@ -154,4 +156,5 @@ class TermSummary:
             "label": self.label,
             "types": list(self.types),
             "implementation": asdict(self.implementation) if self.implementation else None,
+            "not_runnable_reason": self.not_runnable_reason,
         }

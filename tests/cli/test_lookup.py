@@ -191,3 +191,9 @@ def test_fast_path_declines_what_it_does_not_know():
     assert _parse(["--root", "/x", "lookup", "gru"]) == ("lookup", ["gru"], {"--root": "/x"})
     for args in (["lookup", "--help"], ["lookup", "lstm", "--bogus"], ["query", "x"], [], ["terms", "--type"], ["lookup", "--json=1", "x"]):
         assert _parse(args) is None, args
+
+
+def test_lookup_by_notation_finds_the_logseq_term_id(cli):
+    r = cli("lookup", "AI-0033", "--json")
+    assert r.code == 0, r.err
+    assert r.json()["id"] == "recurrent-neural-network"

@@ -104,7 +104,7 @@ def test_terms_lists_every_term_file(cli):
     ids = {row["id"] for row in rows}
     assert ids == {p.stem for p in (ROOT / "kg/terms").glob("*.ttl")}
     for row in rows:
-        assert set(row) == {"id", "label", "types", "implementation"}
+        assert set(row) == {"id", "label", "types", "implementation", "not_runnable_reason"}
     lstm = next(row for row in rows if row["id"] == "lstm")
     assert lstm["implementation"]["python"] == "rnnref.models.lstm:LSTM"
 
@@ -117,3 +117,16 @@ def test_terms_filter_by_type(cli):
     assert all("TrainingMethod" in row["types"] for row in rows)
     r = cli("terms", "--type", "nonsense")
     assert r.code == 2 and "unknown type" in r.err
+
+
+def test_terms_json_every_runnable_term_is_verified_and_the_rest_say_why(cli):
+    """Issue 4's bar: each architecture and training method either has a verified
+    implementation or a reason it cannot run, and at least 30 are verified."""
+    r = cli("terms", "--json")
+    assert r.code == 0, r.err
+    rows = [t for t in r.json() if {"Architecture", "TrainingMethod"} & set(t["types"])]
+    verified = [t for t in rows if (t["implementation"] or {}).get("status") == "verified"]
+    assert len(verified) >= 30
+    for t in rows:
+        if t not in verified:
+            assert t["implementation"] is None and t["not_runnable_reason"], t
