@@ -99,7 +99,7 @@ class KnowledgeGraph:
             alts.setdefault(row["term"], [])
             if row["alt"] is not None and row["alt"] not in alts[row["term"]]:
                 alts[row["term"]].append(row["alt"])
-            if row.get("notation") is not None:
+            if row.get("notation") is not None and row["notation"] not in notations.get(row["term"], []):
                 notations.setdefault(row["term"], []).append(row["notation"])
         return [
             IndexEntry(short_id(iri), iri, labels[iri], tuple(alts[iri]), tuple(notations.get(iri, ())))

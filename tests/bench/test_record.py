@@ -27,7 +27,15 @@ def runs_in(path: Path) -> set[str]:
     return {t.subject.value for t in triples if t.predicate.value.endswith("#type") and t.object.value == RUN}
 
 
+def _without_recorded_runs(root: Path) -> Path:
+    """The copy without the runs committed under kg/benchmarks/, so counts start at 0."""
+    for recorded in (root / "kg" / "benchmarks").glob("*.ttl"):
+        recorded.unlink()
+    return root
+
+
 def test_recorded_run_shows_in_lookup_and_validates(graph_copy):
+    _without_recorded_runs(graph_copy)
     r = run_cli("bench", "lstm", *QUICK, "--record", "--json", root=graph_copy, env=ONE_THREAD)
     assert r.code == 0, r.err
     path = graph_copy / "kg" / "benchmarks" / "lstm.ttl"
@@ -57,6 +65,7 @@ def test_recorded_run_shows_in_lookup_and_validates(graph_copy):
 
 
 def test_two_concurrent_records_both_land(graph_copy):
+    _without_recorded_runs(graph_copy)
     cmd = [sys.executable, "-m", "rnnref", "bench", "elman-network", *QUICK, "--record", "--root", str(graph_copy)]
     env = {**os.environ, **ONE_THREAD}
     env.pop("RNNREF_ROOT", None)
@@ -78,6 +87,7 @@ def _fake_run(root: Path, term: str) -> None:
 
 
 def test_kill_during_write_leaves_the_previous_file_intact(graph_copy):
+    _without_recorded_runs(graph_copy)
     _fake_run(graph_copy, "gru")
     path = graph_copy / "kg" / "benchmarks" / "gru.ttl"
     before = path.read_bytes()

@@ -197,3 +197,16 @@ def test_lookup_by_notation_finds_the_logseq_term_id(cli):
     r = cli("lookup", "AI-0033", "--json")
     assert r.code == 0, r.err
     assert r.json()["id"] == "recurrent-neural-network"
+
+
+def test_a_term_with_no_alternative_label_is_still_found(cli, graph_copy):
+    (graph_copy / "kg" / "terms" / "plain-cell.ttl").write_text(
+        "@prefix rnn: <https://w3id.org/rnnref/ontology#> .\n@prefix term: <https://w3id.org/rnnref/term/> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        'term:plain-cell a owl:Class ; rdfs:subClassOf term:recurrent-neural-network ; skos:prefLabel "plain cell"@en .\n',
+        encoding="utf-8",
+    )
+    r = cli("lookup", "plain cell", "--json", root=graph_copy)
+    assert r.code == 0, r.err
+    assert r.json()["id"] == "plain-cell" and r.json()["alt_labels"] == []
