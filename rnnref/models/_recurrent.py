@@ -94,6 +94,23 @@ def check_flag(name: str, value: object) -> bool:
     return value
 
 
+def check_sequence(
+    name: str, x: object, features: int, dtype: torch.dtype | None = None, *, batch_first: bool = True
+) -> Tensor:
+    """A 3-D input sequence of ``features`` per step, (B, T, F) or, with
+    ``batch_first=False``, (T, B, F); at least one step; ``dtype`` (the parameters')
+    if given. Returns ``x``; raises one ValueError that says what was expected."""
+    layout = f"(B, T, {features})" if batch_first else f"(T, B, {features}) (batch_first: (B, T, {features}))"
+    if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != features:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"{name} expects x of shape {layout}, got {shape}")
+    if x.size(1 if batch_first else 0) == 0:
+        raise ValueError(f"{name} expects at least one time step, got a sequence of length 0")
+    if dtype is not None and x.dtype != dtype:
+        raise ValueError(f"{name} input dtype {x.dtype} does not match the parameters' dtype {dtype}")
+    return x
+
+
 def check_dropout(value: object) -> float:
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value <= 1:
         raise ValueError(f"dropout must be a probability in [0, 1], got {value!r}")

@@ -70,7 +70,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnref.models._recurrent import check_size
+from rnnref.models._recurrent import check_sequence, check_size
 from rnnref.models.lstm import LSTMCell
 from rnnref.models.ntm import content_addressing, write
 
@@ -268,15 +268,9 @@ class DNC(nn.Module):
         return y_t, DNCState(controller_state, memory, usage, link, precedence, read_weights, write_weights, reads)
 
     def forward(self, x: Tensor, state: DNCState | None = None, *, return_states: bool = False):
-        if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != self.input_size:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"DNC expects x of shape (T, B, {self.input_size}) (batch_first: (B, T, I)), got {shape}")
-        if x.dtype != self.output.weight.dtype:
-            raise ValueError(f"DNC input dtype {x.dtype} does not match the parameters' dtype {self.output.weight.dtype}")
+        check_sequence("DNC", x, self.input_size, self.output.weight.dtype, batch_first=self.batch_first)
         if self.batch_first:
             x = x.transpose(0, 1)
-        if x.size(0) == 0:
-            raise ValueError("DNC expects at least one time step")
         if state is None:
             state = self.init_state(x.size(1))
         outputs, states = [], []

@@ -56,7 +56,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from rnnref.models._recurrent import check_flag, check_size
+from rnnref.models._recurrent import check_flag, check_sequence, check_size
 from rnnref.models._scan import parallel_scan
 
 TERM_IRI = "https://w3id.org/rnnref/term/linear-rnn"
@@ -203,13 +203,7 @@ class LinearRNN(nn.Module):
     def forward(self, x: Tensor, h0: Tensor | None = None, *, mode: str = "scan") -> tuple[Tensor, Tensor]:
         """x (B, T, I), h0 (B, N) or None -> (y (B, T, O), h_T (B, N))."""
         name = type(self).__name__
-        if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != self.input_size:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"{name} expects x of shape (B, T, {self.input_size}), got {shape}")
-        if x.size(1) == 0:
-            raise ValueError(f"{name} expects at least one time step, got a sequence of length 0")
-        if x.dtype != self.nu_log.dtype:
-            raise ValueError(f"{name} input dtype {x.dtype} does not match the parameters' dtype {self.nu_log.dtype}")
+        check_sequence(name, x, self.input_size, self.nu_log.dtype)
         zero = self.init_state(x.size(0), dtype=x.dtype, device=x.device)
         if h0 is not None and (not isinstance(h0, Tensor) or h0.shape != zero.shape or h0.dtype != zero.dtype):
             got = (tuple(h0.shape), h0.dtype) if isinstance(h0, Tensor) else type(h0).__name__

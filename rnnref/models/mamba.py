@@ -72,7 +72,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnref.models._recurrent import check_size
+from rnnref.models._recurrent import check_sequence, check_size
 from rnnref.models._scan import parallel_scan
 
 TERM_IRI = "https://w3id.org/rnnref/term/mamba"
@@ -241,13 +241,7 @@ class Mamba(nn.Module):
         return delta, -torch.exp(self.A_log), B, C
 
     def forward(self, x: Tensor, *, mode: str = "scan") -> Tensor:
-        if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != self.d_model:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"Mamba expects x of shape (B, T, {self.d_model}), got {shape}")
-        if x.size(1) == 0:
-            raise ValueError("Mamba expects at least one time step, got a sequence of length 0")
-        if x.dtype != self.A_log.dtype:
-            raise ValueError(f"Mamba input dtype {x.dtype} does not match the parameters' dtype {self.A_log.dtype}")
+        check_sequence("Mamba", x, self.d_model, self.A_log.dtype)
         T = x.size(1)
         # $$[u; z] = W_{\text{in}} x$$
         u, z = self.in_proj(x).chunk(2, dim=-1)  # (B, T, D) each

@@ -53,7 +53,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnref.models._recurrent import check_flag, check_size
+from rnnref.models._recurrent import check_flag, check_sequence, check_size
 from rnnref.models._scan import log_space_scan, parallel_scan
 
 TERM_IRI = "https://w3id.org/rnnref/term/mingru"
@@ -124,13 +124,7 @@ class ScanRNN(nn.Module):
 
     def _check_input(self, x: Tensor, h0: Tensor | None) -> None:
         name = type(self).__name__
-        if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != self.input_size:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"{name} expects x of shape (B, T, {self.input_size}), got {shape}")
-        if x.size(1) == 0:
-            raise ValueError(f"{name} expects at least one time step, got a sequence of length 0")
-        if x.dtype != self.weight_ih.dtype:
-            raise ValueError(f"{name} input dtype {x.dtype} does not match the parameters' dtype {self.weight_ih.dtype}")
+        check_sequence(name, x, self.input_size, self.weight_ih.dtype)
         if h0 is not None:
             expected = (x.size(0), self.hidden_size)
             if not isinstance(h0, Tensor) or tuple(h0.shape) != expected:

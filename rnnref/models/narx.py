@@ -47,7 +47,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from rnnref.models._recurrent import check_size
+from rnnref.models._recurrent import check_sequence, check_size
 
 TERM_IRI = "https://w3id.org/rnnref/term/narx-network"
 
@@ -109,11 +109,7 @@ class NARX(nn.Module):
             self.mlp[2].weight.mul_(1 / math.sqrt(3))
 
     def _check(self, x: Tensor, y_teacher: Tensor | None, x_init: Tensor | None, y_init: Tensor | None) -> None:
-        if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != self.input_size:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"NARX expects x of shape (B, T, {self.input_size}), got {shape}")
-        if x.size(1) == 0:
-            raise ValueError("NARX expects at least one time step")
+        check_sequence("NARX", x, self.input_size, None)
         B, T = x.shape[:2]
         for name, value, shape in (
             ("y_teacher", y_teacher, (B, T, self.output_size)),

@@ -60,7 +60,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from rnnref.models._recurrent import check_size
+from rnnref.models._recurrent import check_sequence, check_size
 from rnnref.models.lstm import LSTMCell
 
 TERM_IRI = "https://w3id.org/rnnref/term/neural-network-pushdown-automaton"
@@ -174,15 +174,9 @@ class NNPDA(nn.Module):
         return y_t, NNPDAState(controller_state, values, strengths, read), push, pop
 
     def forward(self, x: Tensor, state: NNPDAState | None = None, *, return_actions: bool = False):
-        if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != self.input_size:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"NNPDA expects x of shape (T, B, {self.input_size}) (batch_first: (B, T, I)), got {shape}")
-        if x.dtype != self.readout.weight.dtype:
-            raise ValueError(f"NNPDA input dtype {x.dtype} does not match the parameters' dtype {self.readout.weight.dtype}")
+        check_sequence("NNPDA", x, self.input_size, self.readout.weight.dtype, batch_first=self.batch_first)
         if self.batch_first:
             x = x.transpose(0, 1)
-        if x.size(0) == 0:
-            raise ValueError("NNPDA expects at least one time step")
         if state is None:
             state = self.init_state(x.size(1))
         outputs, pushes, pops = [], [], []

@@ -67,7 +67,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnref.models._recurrent import check_size
+from rnnref.models._recurrent import check_sequence, check_size
 from rnnref.models.lstm import LSTMCell
 
 TERM_IRI = "https://w3id.org/rnnref/term/neural-turing-machine"
@@ -300,15 +300,9 @@ class NTM(nn.Module):
         return y_t, new_state
 
     def forward(self, x: Tensor, state: NTMState | None = None, *, return_weights: bool = False):
-        if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != self.input_size:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"NTM expects x of shape (T, B, {self.input_size}) (batch_first: (B, T, I)), got {shape}")
-        if x.dtype != self.readout.weight.dtype:
-            raise ValueError(f"NTM input dtype {x.dtype} does not match the parameters' dtype {self.readout.weight.dtype}")
+        check_sequence("NTM", x, self.input_size, self.readout.weight.dtype, batch_first=self.batch_first)
         if self.batch_first:
             x = x.transpose(0, 1)
-        if x.size(0) == 0:
-            raise ValueError("NTM expects at least one time step")
         if state is None:
             state = self.init_state(x.size(1))
         outputs, read_ws, write_ws = [], [], []

@@ -55,7 +55,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from rnnref.models._recurrent import check_size
+from rnnref.models._recurrent import check_sequence, check_size
 from rnnref.models.gru import GRUCell
 
 TERM_IRI = "https://w3id.org/rnnref/term/ode-rnn"
@@ -139,11 +139,7 @@ class ODERNN(nn.Module):
         return rk4(self.ode_func, h, dt, self.ode_steps)
 
     def _check(self, x: Tensor, times: Tensor, h0: Tensor | None) -> None:
-        if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != self.input_size:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"ODERNN expects x of shape (B, T, {self.input_size}), got {shape}")
-        if x.size(1) == 0:
-            raise ValueError("ODERNN expects at least one observation")
+        check_sequence("ODERNN", x, self.input_size, None)
         if not isinstance(times, Tensor) or tuple(times.shape) != tuple(x.shape[:2]):
             shape = tuple(times.shape) if isinstance(times, Tensor) else type(times).__name__
             raise ValueError(f"ODERNN expects times of shape {tuple(x.shape[:2])}, got {shape}")

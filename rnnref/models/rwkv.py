@@ -77,7 +77,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnref.models._recurrent import check_size
+from rnnref.models._recurrent import check_sequence, check_size
 
 TERM_IRI = "https://w3id.org/rnnref/term/rwkv"
 
@@ -296,12 +296,6 @@ class RWKVBlock(nn.Module):
         self.ffn = ChannelMixing(d_model, d_hidden, **factory)
 
     def forward(self, x: Tensor, *, mode: str = "stable") -> Tensor:
-        if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != self.d_model:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"RWKVBlock expects x of shape (B, T, {self.d_model}), got {shape}")
-        if x.size(1) == 0:
-            raise ValueError("RWKVBlock expects at least one time step, got a sequence of length 0")
-        if x.dtype != self.att.time_decay.dtype:
-            raise ValueError(f"RWKVBlock input dtype {x.dtype} does not match the parameters' dtype")
+        check_sequence("RWKVBlock", x, self.d_model, self.att.time_decay.dtype)
         x = x + self.att(self.ln1(x), mode=mode)
         return x + self.ffn(self.ln2(x))

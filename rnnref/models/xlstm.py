@@ -99,7 +99,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnref.models._recurrent import check_size
+from rnnref.models._recurrent import check_sequence, check_size
 
 TERM_IRI = "https://w3id.org/rnnref/term/xlstm"
 
@@ -115,14 +115,6 @@ def _check_forget(forget: str) -> str:
 def _log_forget(f_tilde: Tensor, forget: str) -> Tensor:
     r"""$\log f_t$: $\log \sigma(\tilde f_t)$ or $\tilde f_t$ (exponential forget gate)."""
     return F.logsigmoid(f_tilde) if forget == "sigmoid" else f_tilde
-
-
-def _check_sequence(name: str, x: Tensor, features: int) -> None:
-    if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != features:
-        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"{name} expects a (B, T, {features}) input, got {shape}")
-    if x.size(1) == 0:
-        raise ValueError(f"{name} expects at least one time step")
 
 
 class SLSTMCell(nn.Module):
@@ -200,7 +192,7 @@ class SLSTMCell(nn.Module):
         return h_t, (h_t, c_t, n_t, m_t)
 
     def forward(self, x: Tensor, state=None, *, stabilized: bool = True):
-        _check_sequence("SLSTMCell", x, self.input_size)
+        check_sequence("SLSTMCell", x, self.input_size)
         state = self.init_state(x.size(0), dtype=x.dtype, device=x.device) if state is None else state
         outputs = []
         for x_t in x.unbind(1):
@@ -291,7 +283,7 @@ class MLSTMCell(nn.Module):
 
     def recurrent(self, x: Tensor, state=None, *, stabilized: bool = True):
         """The readable path: one `step` per time step; (h (B, T, d), final state)."""
-        _check_sequence("MLSTMCell", x, self.input_size)
+        check_sequence("MLSTMCell", x, self.input_size)
         state = self.init_state(x.size(0), dtype=x.dtype, device=x.device) if state is None else state
         outputs = []
         for x_t in x.unbind(1):
@@ -301,7 +293,7 @@ class MLSTMCell(nn.Module):
 
     def parallel(self, x: Tensor) -> Tensor:
         r"""All steps at once from a zero state: $h = o \odot (\tilde C V) / \max(|\tilde C \mathbf 1|, e^{-m})$, (B, T, d)."""
-        _check_sequence("MLSTMCell", x, self.input_size)
+        check_sequence("MLSTMCell", x, self.input_size)
         T = x.size(1)
         q, k, v, o, i_tilde, log_f = self.projections(x)  # (B, T, d) and (B, T)
         # $$\log F_t = \sum_{s \le t} \log f_s$$
@@ -375,7 +367,7 @@ class XLSTM(nn.Module):
         self.readout = nn.Linear(E, output_size, **factory)
 
     def forward(self, x: Tensor, *, mode: str = "parallel") -> Tensor:
-        _check_sequence("XLSTM", x, self.input_size)
+        check_sequence("XLSTM", x, self.input_size)
         if mode not in ("parallel", "recurrent"):
             raise ValueError(f"mode must be 'parallel' or 'recurrent', got {mode!r}")
         stream = self.embed(x)  # (B, T, E)
