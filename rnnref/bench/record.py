@@ -208,11 +208,6 @@ def _check_turtle(text: str, path: Path) -> None:
         raise InputError(f"{path}: the file would not parse after appending the run ({exc}); nothing written") from None
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder, fsync and os.replace."""
-    atomic_write(path, text)
-
-
 def append_run(root: Path, term_id: str, block: str) -> Path:
     """Append one run's Turtle block to ``kg/benchmarks/<term>.ttl`` under ``root``, safely."""
     folder = root / BENCH_DIR
@@ -221,7 +216,7 @@ def append_run(root: Path, term_id: str, block: str) -> Path:
         old = path.read_text(encoding="utf-8") if path.exists() else HEADER.format(term=term_id)
         new = old.rstrip("\n") + "\n\n" + block
         _check_turtle(new, path)
-        write_atomically(path, new)
+        atomic_write(path, new)
     return path
 
 

@@ -60,7 +60,8 @@ def export(
     if ctx.invoked_subcommand is not None:
         return
     from rnnref.errors import InputError
-    from rnnref.graph.export import FORMATS, serialize, write_atomic
+    from rnnref.atomic import atomic_write
+    from rnnref.graph.export import FORMATS, serialize
 
     if endpoint_url is not None and fmt is not ExportFormat.void:
         raise InputError("--endpoint-url goes with --format void")
@@ -78,5 +79,5 @@ def export(
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    write_atomic(out, data)
+    atomic_write(out, data)
     print(f"wrote {out} ({fmt.value}, {what}, {len(data)} bytes)")

@@ -82,7 +82,7 @@ def export_logseq(
     if out is None:
         sys.stdout.write(text)
         return
-    from rnnref.graph.export import write_atomic
+    from rnnref.atomic import atomic_write
 
-    write_atomic(out, text.encode("utf-8"))
+    atomic_write(out, text)
     print(f"wrote {out} (Logseq page of {iri})")

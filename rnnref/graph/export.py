@@ -9,7 +9,6 @@ it to its file. Output is sorted, so two exports of the same graph are byte-iden
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -83,15 +82,3 @@ def serialize(store: ox.Store, fmt: str) -> bytes:
     data = quads(store) if dataset else triples(store)
     prefixes = PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None
     return ox.serialize(data, format=rdf_format, prefixes=prefixes) or b""
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename
-    (rnnref.atomic: file and folder fsync), so a reader never sees half a file and a
-    failed or killed write leaves the old one in place."""
-    from rnnref.atomic import atomic_write
-
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; give a file name for --out")
-    atomic_write(path, data)

@@ -3,7 +3,7 @@
 Everything is read and checked before anything is written: a malformed page raises
 InputError and no file changes. Each output file is written whole, through a
 temporary file in the same folder, fsync and ``os.replace``
-(``rnnref.graph.export.write_atomic``), and only when its bytes change, so importing
+(``rnnref.atomic.atomic_write``), and only when its bytes change, so importing
 the same pages twice leaves the files untouched. The graph a page is resolved against
 leaves out the files being written, so a page's own earlier import never turns a new
 term into an existing one.
@@ -175,11 +175,11 @@ def import_pages(
         changes.append(change)
 
     if not dry_run:
-        from rnnref.graph.export import write_atomic
+        from rnnref.atomic import atomic_write
 
         for change in changes:
             if not change.unchanged:
-                write_atomic(change.path, change.text.encode("utf-8"))
+                atomic_write(change.path, change.text)
                 change.written = True
 
     terms = [{"iri": pt.term.iri, "new": pt.term.new, "page": pt.term.page.name} for pt in mapped]

@@ -57,11 +57,11 @@ def test_stdout_and_file_exports_are_identical_and_deterministic(cli, tmp_path):
 
 
 def test_an_export_replaces_a_file_atomically(tmp_path):
-    from rnnref.graph.export import write_atomic
+    from rnnref.atomic import atomic_write
 
     target = tmp_path / "graph.ttl"
     target.write_text("old", encoding="utf-8")
-    write_atomic(target, b"new")
+    atomic_write(target, b"new")
     assert target.read_bytes() == b"new"
     assert [p.name for p in tmp_path.iterdir()] == ["graph.ttl"]
 

@@ -3,7 +3,7 @@
 - ``atomic_write``: a kill -9 while the new data exists only in the temporary file
   leaves the previous file byte for byte; a failed write leaves nothing behind.
 - ``export --out``, ``export logseq --out`` and ``import logseq`` (they write through
-  rnnref.graph.export.write_atomic) keep the same promise: a kill -9 just before the
+  rnnref.atomic.atomic_write) keep the same promise: a kill -9 just before the
   rename leaves the previous file intact.
 - Several processes appending benchmark runs at once lose none (``file_lock``).
 - ``replace_dir`` swaps a folder in one step and repairs a fallback swap cut short.
