@@ -365,12 +365,16 @@ class SiteData:
         return list(facts.values())
 
     def term_applications(self, term_iri: str) -> list[Ref]:
-        return [Ref(short_id(r["application"]), r["label"]) for r in self.rows("term-applications", term=term_iri)]
+        """Applications the graph states for the term itself (the named query also
+        returns those of narrower terms, marked by ?via; the page lists its own)."""
+        rows = self.kg.named("term-applications", term=ox.NamedNode(term_iri))
+        refs = [Ref(short_id(r["application"]), r["label"]) for r in rows if r["via"] == term_iri]
+        return list(dict.fromkeys(refs))
 
     def term_framework_apis(self, term_iri: str) -> list[tuple[Ref, str, str | None]]:
         return [
-            (Ref(short_id(r["framework"]), r["frameworkLabel"]), r["name"], r["status"])
-            for r in self.rows("term-framework-apis", term=term_iri)
+            (Ref(short_id(r["framework"]), r["frameworkLabel"]), r["api"], r["status"])
+            for r in self.kg.named("term-framework-apis", term=ox.NamedNode(term_iri))
         ]
 
     # -- the ontology ----------------------------------------------------------------
